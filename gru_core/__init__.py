@@ -1,0 +1,11 @@
+"""GRU Gate Lab's core: a NumPy GRU that records every gate at every step and matches torch.nn.GRU.
+
+No UI package is imported anywhere in ``gru_core``; torch is imported only where torch is the point
+(conversion, training, checkpoints).
+"""
+
+from .conventions import CONVENTIONS, Convention, get_convention
+from .model import GRU, GRULayer
+from .trace import LayerTrace, Trace
+
+__all__ = ["CONVENTIONS", "Convention", "GRU", "GRULayer", "LayerTrace", "Trace", "get_convention"]

@@ -1,0 +1,162 @@
+"""Binary addition with a GRU — the single source of truth for the encoding (seed 000's task).
+
+Operands are fed least significant bit first, one pair of bits per step: the input at step t is
+(a_t, b_t) and the target is bit t of a + b. One extra step (where both inputs are 0) emits the
+final carry. So ``T = max(bits(a), bits(b), 1) + 1`` and the network must learn to carry.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .model import GRU, PARAM_NAMES
+from .trace import Trace
+
+ASSET = Path(__file__).resolve().parent.parent / "assets" / "bit_adder.pt"
+INPUT_LABELS = ("a_t", "b_t")
+
+
+def check_operand(value: Any, name: str = "operand") -> int:
+    """A non-negative integer of any size, as a Python int; anything else is a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value}")
+    return value
+
+
+def n_steps(a: int, b: int) -> int:
+    """Time steps to add a and b: one per bit of the longer operand (at least one), plus the carry."""
+    return max(a.bit_length(), b.bit_length(), 1) + 1
+
+
+def to_bits(n: int, width: int) -> np.ndarray:
+    """Bits of ``n`` least significant first, zero-padded to ``width``: (width,) uint8."""
+    n = check_operand(n)
+    if n.bit_length() > width:
+        raise ValueError(f"{n} needs {n.bit_length()} bits, more than width {width}")
+    raw = np.frombuffer(n.to_bytes((width + 7) // 8, "little"), dtype=np.uint8)
+    return np.unpackbits(raw, bitorder="little")[:width]
+
+
+def from_bits(bits: np.ndarray) -> int:
+    """Inverse of :func:`to_bits`: (T,) array of 0/1, least significant first → int."""
+    bits = np.asarray(bits)
+    if bits.ndim != 1 or not np.isin(bits, (0, 1)).all():
+        raise ValueError("bits must be a 1-D array of 0s and 1s")
+    return int.from_bytes(np.packbits(bits.astype(np.uint8), bitorder="little").tobytes(), "little")
+
+
+def encode(a: int, b: int, steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (T, 2) float64 with columns (a_t, b_t) and targets (T,) uint8 = bits of a + b."""
+    a, b = check_operand(a, "a"), check_operand(b, "b")
+    T = n_steps(a, b) if steps is None else steps
+    if T < n_steps(a, b):
+        raise ValueError(f"{a} + {b} needs {n_steps(a, b)} steps, got {steps}")
+    xs = np.stack([to_bits(a, T), to_bits(b, T)], axis=1).astype(np.float64)
+    return xs, to_bits(a + b, T)
+
+
+def decode(bits: np.ndarray) -> int:
+    """The integer whose bits (least significant first) the network emitted."""
+    return from_bits(bits)
+
+
+def random_operands(rng: np.random.Generator, bits: int, count: int) -> list[tuple[int, int]]:
+    """``count`` pairs of uniformly random ``bits``-bit operands drawn from an explicit RNG."""
+    raw = rng.integers(0, 2, size=(count, 2, bits), dtype=np.uint8)
+    return [(from_bits(p[0]), from_bits(p[1])) for p in raw]
+
+
+@dataclass(frozen=True)
+class BitAdder:
+    """A GRU(2 → H) and a linear readout: bit_t = [w · h_t + c > 0]."""
+
+    gru: GRU
+    readout_weight: np.ndarray  # (H,)
+    readout_bias: float
+    config: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        w = np.array(self.readout_weight, dtype=self.gru.dtype).reshape(-1)
+        if w.shape != (self.gru.hidden_size,):
+            raise ValueError(f"readout_weight must have shape ({self.gru.hidden_size},), got {w.shape}")
+        if self.gru.input_size != 2:
+            raise ValueError(f"a bit adder reads 2 inputs per step, this GRU reads {self.gru.input_size}")
+        w.flags.writeable = False
+        object.__setattr__(self, "readout_weight", w)
+        object.__setattr__(self, "readout_bias", float(self.readout_bias))
+
+    def with_gru(self, gru: GRU) -> BitAdder:
+        return BitAdder(gru, self.readout_weight, self.readout_bias, self.config, self.metrics)
+
+    def trace(self, a: int, b: int) -> Trace:
+        xs, _ = encode(a, b)
+        return self.gru.run(xs)
+
+    def readout(self, trace: Trace) -> np.ndarray:
+        """Logits (T,) of the output bit at each step, from the last layer's h."""
+        return trace.h @ self.readout_weight + self.readout_bias
+
+    def output_bits(self, trace: Trace) -> np.ndarray:
+        """The bit the network emits at each step (T,) uint8."""
+        return (self.readout(trace) > 0).astype(np.uint8)
+
+    # -- persistence: a small torch file that carries its own config and metrics ---------------
+    def state_dict(self) -> dict[str, Any]:
+        import torch
+
+        sd = {f"gru.{n}_l{k}": torch.from_numpy(np.array(getattr(layer, n)))
+              for k, layer in enumerate(self.gru.layers) for n in PARAM_NAMES}
+        sd["readout.weight"] = torch.from_numpy(self.readout_weight.copy())[None, :]
+        sd["readout.bias"] = torch.tensor([self.readout_bias], dtype=sd["readout.weight"].dtype)
+        return sd
+
+    def save(self, path: str | Path) -> None:
+        import torch
+
+        torch.save({"state_dict": self.state_dict(), "config": dict(self.config),
+                    "metrics": dict(self.metrics)}, path)
+
+    @classmethod
+    def load(cls, path: str | Path, dtype: type = np.float64) -> BitAdder:
+        """Load a checkpoint written by :meth:`save`; never executes code (weights_only=True)."""
+        import torch
+
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        sd = blob["state_dict"]
+        n_layers = 1 + max(int(k.rsplit("_l", 1)[1]) for k in sd if k.startswith("gru."))
+        layers = [{n: sd[f"gru.{n}_l{k}"].double().numpy().astype(dtype) for n in PARAM_NAMES}
+                  for k in range(n_layers)]
+        return cls(gru=GRU.from_arrays(layers),
+                   readout_weight=sd["readout.weight"].double().numpy().reshape(-1).astype(dtype),
+                   readout_bias=float(sd["readout.bias"].reshape(-1)[0]),
+                   config=dict(blob.get("config", {})), metrics=dict(blob.get("metrics", {})))
+
+
+def pretrained() -> BitAdder:
+    """The bit adder shipped in assets/ (trained by ``python -m gru_core.train``)."""
+    return BitAdder.load(ASSET)
+
+
+def add(model: BitAdder, a: int, b: int) -> int:
+    """a + b as the GRU computes it, for non-negative ints of any size."""
+    a, b = check_operand(a, "a"), check_operand(b, "b")
+    return decode(model.output_bits(model.trace(a, b)))
+
+
+def exact_sum_accuracy(model: BitAdder, bits: int, count: int, seed: int = 12345) -> float:
+    """Fraction of ``count`` random ``bits``-bit additions the model gets exactly right.
+
+    Runs the NumPy core one addition at a time — the same path as :func:`add`.
+    """
+    rng = np.random.default_rng(seed)
+    pairs = random_operands(rng, bits, count)
+    return sum(add(model, a, b) == a + b for a, b in pairs) / count

@@ -1,0 +1,15 @@
+"""Shared fixtures; in CI (CI=true) a skipped test fails the run — the browser tests must run there."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if os.environ.get("CI") and skipped:
+        reporter.write_line(f"CI: {skipped} test(s) skipped — every test must run in CI", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
