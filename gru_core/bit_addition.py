@@ -17,7 +17,10 @@ import numpy as np
 from .model import GRU, PARAM_NAMES
 from .trace import Trace
 
-ASSET = Path(__file__).resolve().parent.parent / "assets" / "bit_adder.pt"
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+# One trained network per reset placement; chung2014 is the cho2014 network re-expressed exactly.
+ASSETS = {"pytorch": ASSETS_DIR / "bit_adder.pt", "cho2014": ASSETS_DIR / "bit_adder_cho2014.pt"}
+ASSET = ASSETS["pytorch"]
 INPUT_LABELS = ("a_t", "b_t")
 
 
@@ -122,7 +125,8 @@ class BitAdder:
     def save(self, path: str | Path) -> None:
         import torch
 
-        torch.save({"state_dict": self.state_dict(), "config": dict(self.config),
+        torch.save({"state_dict": self.state_dict(),
+                    "config": {**self.config, "convention": self.gru.convention.name},
                     "metrics": dict(self.metrics)}, path)
 
     @classmethod
@@ -135,21 +139,65 @@ class BitAdder:
         n_layers = 1 + max(int(k.rsplit("_l", 1)[1]) for k in sd if k.startswith("gru."))
         layers = [{n: sd[f"gru.{n}_l{k}"].double().numpy().astype(dtype) for n in PARAM_NAMES}
                   for k in range(n_layers)]
-        return cls(gru=GRU.from_arrays(layers),
+        convention = blob.get("config", {}).get("convention", "pytorch")
+        return cls(gru=GRU.from_arrays(layers, convention),
                    readout_weight=sd["readout.weight"].double().numpy().reshape(-1).astype(dtype),
                    readout_bias=float(sd["readout.bias"].reshape(-1)[0]),
                    config=dict(blob.get("config", {})), metrics=dict(blob.get("metrics", {})))
 
 
-def pretrained() -> BitAdder:
-    """The bit adder shipped in assets/ (trained by ``python -m gru_core.train``)."""
-    return BitAdder.load(ASSET)
+def pretrained(convention: str = "pytorch") -> BitAdder:
+    """The bit adder shipped in assets/ for ``convention`` (trained by ``python -m gru_core.train``).
+
+    pytorch and cho2014 are two networks, each trained with its own equations; chung2014 is the
+    cho2014 network with its update gate flipped (:meth:`GRU.flip_update_gate`): the same
+    computation, z ↔ 1 − z.
+    """
+    from .conventions import get_convention
+
+    name = get_convention(convention).name
+    if name == "chung2014":
+        cho = pretrained("cho2014")
+        return cho.with_gru(cho.gru.flip_update_gate())
+    return BitAdder.load(ASSETS[name])
+
+
+@dataclass(frozen=True)
+class AdditionRun:
+    """One addition, fully recorded: what the network read, what it should emit, what it emitted."""
+
+    a: int
+    b: int
+    xs: np.ndarray       # (T, 2) inputs (a_t, b_t)
+    target: np.ndarray   # (T,) true bits of a + b
+    carries: np.ndarray  # (T,) true carry out of each step
+    trace: Trace         # every gate at every step
+    logits: np.ndarray   # (T,) readout w · h_t + c
+    output: np.ndarray   # (T,) emitted bits, [logit > 0]
+
+    @property
+    def result(self) -> int:
+        return decode(self.output)
+
+    @property
+    def correct(self) -> bool:
+        return self.result == self.a + self.b
+
+
+def run_addition(model: BitAdder, a: int, b: int) -> AdditionRun:
+    a, b = check_operand(a, "a"), check_operand(b, "b")
+    xs, target = encode(a, b)
+    trace = model.gru.run(xs)
+    logits = model.readout(trace)
+    for arr in (xs, target, logits):
+        arr.flags.writeable = False
+    return AdditionRun(a=a, b=b, xs=xs, target=target, carries=carries(a, b), trace=trace,
+                       logits=logits, output=(logits > 0).astype(np.uint8))
 
 
 def add(model: BitAdder, a: int, b: int) -> int:
     """a + b as the GRU computes it, for non-negative ints of any size."""
-    a, b = check_operand(a, "a"), check_operand(b, "b")
-    return decode(model.output_bits(model.trace(a, b)))
+    return run_addition(model, a, b).result
 
 
 def exact_sum_accuracy(model: BitAdder, bits: int, count: int, seed: int = 12345) -> float:
@@ -160,3 +208,33 @@ def exact_sum_accuracy(model: BitAdder, bits: int, count: int, seed: int = 12345
     rng = np.random.default_rng(seed)
     pairs = random_operands(rng, bits, count)
     return sum(add(model, a, b) == a + b for a, b in pairs) / count
+
+
+def carries(a: int, b: int, steps: int | None = None) -> np.ndarray:
+    """The true carry *out of* each step (T,) uint8 — what the network has to remember."""
+    xs, target = encode(a, b, steps)
+    a_bits, b_bits = xs[:, 0].astype(np.uint8), xs[:, 1].astype(np.uint8)
+    # target_t = a_t ⊕ b_t ⊕ c_in, so c_in = target ⊕ a ⊕ b; carry out of step t = carry into t+1
+    carry_in = target ^ a_bits ^ b_bits
+    return np.append(carry_in[1:], 0).astype(np.uint8)
+
+
+def carry_correlation(model: BitAdder, additions: int = 400, bits: int = 16,
+                      seed: int = 0) -> np.ndarray:
+    """Pearson correlation (H,) of each last-layer unit's h_t with the true carry out of step t,
+    over every step of ``additions`` random ``bits``-bit sums. A unit that never varies scores 0."""
+    rng = np.random.default_rng(seed)
+    hs, cs = [], []
+    for a, b in random_operands(rng, bits, additions):
+        steps = bits + 1
+        xs, _ = encode(a, b, steps)
+        hs.append(model.gru.run(xs).h)          # (T, H)
+        cs.append(carries(a, b, steps))         # (T,)
+    h = np.concatenate(hs)                      # (N, H)
+    c = np.concatenate(cs).astype(np.float64)   # (N,)
+    h_c = h - h.mean(axis=0)
+    c_c = c - c.mean()
+    denom = np.sqrt((h_c ** 2).sum(axis=0) * (c_c ** 2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = (h_c * c_c[:, None]).sum(axis=0) / denom
+    return np.nan_to_num(corr, nan=0.0)

@@ -216,6 +216,27 @@ class GRU:
                     getattr(module, f"{n}_l{k}").copy_(torch.from_numpy(getattr(layer, n).copy()))
         return module
 
+    def flip_update_gate(self) -> GRU:
+        """The same network written in the other update-gate convention (cho2014 ↔ chung2014).
+
+        Negating the z rows of every weight and bias turns σ(a) into σ(−a) = 1 − σ(a), so a network
+        whose z weighs the old state becomes one whose z weighs the candidate: same h at every
+        step, z ↔ 1 − z. The reset placement is untouched, so pytorch has no partner here.
+        """
+        partner = {"cho2014": "chung2014", "chung2014": "cho2014"}.get(self.convention.name)
+        if partner is None:
+            raise ValueError(f"{self.convention.name} has no update-gate partner among the conventions "
+                             "(cho2014 and chung2014 are each other's)")
+        layers = []
+        for layer in self.layers:
+            H = layer.hidden_size
+            sign = np.ones(3 * H, dtype=layer.dtype)
+            sign[H:2 * H] = -1.0
+            layers.append(layer.replace(weight_ih=layer.weight_ih * sign[:, None],
+                                        weight_hh=layer.weight_hh * sign[:, None],
+                                        bias_ih=layer.bias_ih * sign, bias_hh=layer.bias_hh * sign))
+        return GRU(layers, partner)
+
     def with_convention(self, convention: str | Convention) -> GRU:
         """The same parameters read under another convention's equations."""
         return GRU(self.layers, convention)
@@ -240,6 +261,18 @@ class GRU:
     @property
     def dtype(self) -> np.dtype:
         return self.layers[0].dtype
+
+    def fingerprint(self) -> str:
+        """A content hash of the parameters and convention (for caches keyed on a model)."""
+        import hashlib
+
+        digest = hashlib.sha1(self.convention.name.encode())
+        for layer in self.layers:
+            for n in PARAM_NAMES:
+                a = getattr(layer, n)
+                digest.update(f"{n}{a.shape}{a.dtype}".encode())
+                digest.update(np.ascontiguousarray(a).tobytes())
+        return digest.hexdigest()
 
     def __repr__(self) -> str:
         sizes = " → ".join([str(self.input_size)] + [str(l.hidden_size) for l in self.layers])

@@ -6,7 +6,6 @@ gate blocks in torch.nn.GRU's order (r, z, n).
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
@@ -82,20 +81,22 @@ class Trace:
     def steps(self) -> int:
         return self.last.steps
 
+    CSV_COLUMNS = ("layer", "t", "unit", "x_t", "h_prev", "pre_r", "r", "pre_z", "z",
+                   "pre_h_tilde", "h_tilde", "h")
+
     def to_csv(self) -> str:
-        """Long-format CSV, one row per (layer, step, unit): the recorded values, nothing derived."""
+        """Long-format CSV, one row per (layer, step, unit), recorded values only.
+
+        ``x_t`` is the first input feature (the full inputs are the layer-0 rows' own CSV)."""
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["convention", "layer", "t", "unit", "z", "r", "h_tilde", "h", "h_prev",
-                         "pre_z", "pre_r", "pre_h_tilde"])
+        buf.write(f"# convention={self.convention.name}\n")
+        buf.write(",".join(self.CSV_COLUMNS) + "\n")
         for k, lt in enumerate(self.layers):
             T, H = lt.h.shape
-            cols = [lt.z, lt.r, lt.h_tilde, lt.h, lt.h_prev,
-                    lt.block("z", "pre"), lt.block("r", "pre"), lt.block("n", "pre")]
-            stacked = np.stack([c.reshape(-1) for c in cols], axis=1)  # (T*H, 8)
-            t_idx = np.repeat(np.arange(T), H)
-            u_idx = np.tile(np.arange(H), T)
-            for i in range(T * H):
-                writer.writerow([self.convention.name, k, int(t_idx[i]), int(u_idx[i]),
-                                 *(repr(float(v)) for v in stacked[i])])
+            cols = [np.full((T, H), k), np.repeat(np.arange(T)[:, None], H, 1),
+                    np.repeat(np.arange(H)[None, :], T, 0), np.repeat(lt.x[:, :1], H, 1),
+                    lt.h_prev, lt.block("r", "pre"), lt.r, lt.block("z", "pre"), lt.z,
+                    lt.block("n", "pre"), lt.h_tilde, lt.h]
+            table = np.stack([np.asarray(c, dtype=np.float64).reshape(-1) for c in cols], axis=1)
+            np.savetxt(buf, table, delimiter=",", fmt=["%d"] * 3 + ["%.17g"] * 9)
         return buf.getvalue()

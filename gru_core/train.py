@@ -32,6 +32,7 @@ class TrainConfig:
     harden_iterations: int = 600   # 0 skips hardening
     harden_bits: int = 64
     harden_propagate: tuple[float, ...] = (0.5, 0.9, 0.97, 0.99)  # see make_batch
+    harden_flip: tuple[float, ...] = (0.5, 0.05, 0.95)              # see make_batch
     harden_lr: float = 3e-3
     eval_every: int = 10           # iterations between exhaustive 8-bit checks while learning
     seed: int = 0
@@ -62,7 +63,7 @@ def sum_bits(a_bits: np.ndarray, b_bits: np.ndarray) -> np.ndarray:
 
 
 def make_batch(rng: np.random.Generator, batch_size: int, bits: int,
-               propagate: tuple[float, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+               propagate: tuple[float, ...] = (), flip: tuple[float, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Inputs (B, bits+1, 2) float32 and targets (B, bits+1) float32 — same encoding as
     :func:`gru_core.bit_addition.encode`, for many pairs at once.
 
@@ -73,6 +74,9 @@ def make_batch(rng: np.random.Generator, batch_size: int, bits: int,
     make the carry last.
     """
     ops = rng.integers(0, 2, size=(batch_size, 2, bits), dtype=np.uint8)
+    if flip:
+        f = rng.choice(np.asarray(flip), size=(batch_size, 1))
+        ops[:, 0] = np.cumsum(rng.random((batch_size, bits)) < f, axis=1) & 1
     if propagate:
         p = rng.choice(np.asarray(propagate), size=(batch_size, 1))
         differ = (rng.random((batch_size, bits)) < p).astype(np.uint8)
@@ -142,9 +146,9 @@ def train(config: TrainConfig = TrainConfig(), progress: ProgressFn | None = Non
         iteration = 0
         stopped = False
 
-        def step(bits: int, phase: str, propagate: tuple[float, ...] = ()) -> bool:
+        def step(bits: int, phase: str, propagate: tuple[float, ...] = (), flip: tuple[float, ...] = ()) -> bool:
             nonlocal iteration
-            xs, ys = (torch.from_numpy(a) for a in make_batch(rng, config.batch_size, bits, propagate))
+            xs, ys = (torch.from_numpy(a) for a in make_batch(rng, config.batch_size, bits, propagate, flip))
             logits = net(xs)
             loss = loss_fn(logits, ys)
             opt.zero_grad()
@@ -168,7 +172,7 @@ def train(config: TrainConfig = TrainConfig(), progress: ProgressFn | None = Non
                 opt, lambda i: (config.harden_lr / config.lr)
                 * 0.5 * (1 + math.cos(math.pi * min(i, config.harden_iterations) / config.harden_iterations)))
             for _ in range(config.harden_iterations):
-                if step(config.harden_bits, "harden", config.harden_propagate):
+                if step(config.harden_bits, "harden", config.harden_propagate, config.harden_flip):
                     break
                 sched.step()
         metrics = {"iterations": iteration, "learned_8bit_at": learned_at,

@@ -128,3 +128,21 @@ def test_seeded_random_init_is_reproducible():
         assert not np.array_equal(la.weight_hh, lc.weight_hh)
     # torch's default scale: U(-1/sqrt(H), 1/sqrt(H))
     assert np.abs(a.layers[0].weight_ih).max() <= 0.5
+
+
+def test_reset_before_torch_module_matches_the_cho2014_core():
+    """The training module for cho2014 and the NumPy core agree on every state."""
+    from gru_core.torch_cells import ResetBeforeGRU
+
+    torch.manual_seed(0)
+    m = ResetBeforeGRU(2, 5, num_layers=2).double()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.mul_(3)
+    xs = np.random.default_rng(0).normal(size=(20, 2))
+    with torch.no_grad():
+        out, hn = m(torch.from_numpy(xs)[None])
+    sd = m.state_dict()
+    gru = GRU.from_arrays([{n: sd[f"{n}_l{k}"].numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+                           for k in range(2)], "cho2014")
+    assert np.abs(gru.run(xs).h - out[0].numpy()).max() < 1e-12

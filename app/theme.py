@@ -1,0 +1,40 @@
+"""Every visual constant of the app in one place: colour scales, fixed ranges, marker colours, sizes.
+
+Colour scales have a fixed, clamped domain — a gate heatmap is never autoscaled, so the same colour
+means the same value on every step, every page and every example.
+"""
+
+from __future__ import annotations
+
+# Gates live in [0, 1]: a sequential, colour-blind-safe scale (perceptually uniform, CVD-friendly).
+GATE_RANGE = (0.0, 1.0)
+GATE_SCALE = "Viridis"
+# States live in [-1, 1]: a diverging scale centred on 0 (blue negative, white 0, red positive),
+# readable with the common forms of colour blindness.
+STATE_RANGE = (-1.0, 1.0)
+STATE_SCALE = "RdBu_r"
+# Carry correlation in [-1, 1] uses the state scale's diverging logic.
+CORR_SCALE = STATE_SCALE
+
+# Okabe–Ito colours: distinguishable with every common colour-vision deficiency.
+H_PREV_COLOUR = "#0072B2"   # blue:   the old state h_{t-1}
+H_TILDE_COLOUR = "#E69F00"  # orange: the candidate h̃_t
+H_NEW_COLOUR = "#000000"    # black:  the new state h_t
+RIGHT_COLOUR = "#009E73"    # green
+WRONG_COLOUR = "#D55E00"    # vermillion
+HIGHLIGHT_COLOUR = "#CC79A7"  # reddish purple: the chosen unit / strongest carry unit
+NEUTRAL_COLOUR = "#999999"
+
+# The current-step marker is drawn twice — a dark outline and a light one inside it — so it stands
+# out on every colour of both scales.
+STEP_MARKER_OUTER = "#000000"
+STEP_MARKER_INNER = "#FFFFFF"
+
+FONT_SIZE = 14
+PRESENT_FONT_SIZE = 20
+HEATMAP_HEIGHT = 520
+ROW_HEIGHT_PX = 22          # interpolation plot: pixels per hidden unit
+MAX_FIGURE_HEIGHT = 1400
+
+PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False,
+                 "modeBarButtonsToRemove": ["select2d", "lasso2d"]}

@@ -1,0 +1,47 @@
+"""Parsing what people type or upload: clear messages for everything that cannot run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.sequences import SequenceError, parse_csv, parse_numbers, parse_text
+from app.state import MAX_STEPS
+
+
+def test_numbers_commas_spaces_newlines():
+    s = parse_numbers("1, 2 3\n-4.5;5e-1")
+    np.testing.assert_array_equal(s.xs[:, 0], [1, 2, 3, -4.5, 0.5])
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "empty"), ("   ", "empty"), ("1, 2, banana", "Step 2 is 'banana'"),
+    ("1, nan", "not a finite number"), ("1, inf", "not a finite number"),
+    ("1e300", "larger than"), (",".join(["1"] * (MAX_STEPS + 1)), f"at most {MAX_STEPS:,}"),
+])
+def test_bad_numbers(text, fragment):
+    with pytest.raises(SequenceError, match=fragment):
+        parse_numbers(text)
+
+
+def test_text_is_one_hot():
+    s = parse_text("abca")
+    assert s.xs.shape == (4, 3) and s.feature_labels == ["'a'", "'b'", "'c'"]
+    np.testing.assert_array_equal(s.xs.sum(axis=1), 1)
+    assert s.step_labels == list("abca")
+
+
+def test_csv_with_and_without_header():
+    s = parse_csv(b"price,volume\n1,2\n3,4\n")
+    assert s.feature_labels == ["price", "volume"] and s.xs.tolist() == [[1, 2], [3, 4]]
+    assert parse_csv(b"1;2\n".replace(b";", b",")).xs.shape == (1, 2)
+
+
+@pytest.mark.parametrize("data, fragment", [
+    (b"", "no rows"), (b"1,2\n3\n", "Row 2 has 1 column but the first has 2"), (b"a,b\n1,x\n", "Row 2, column 2 is 'x'"),
+    (b"\xff\xfe\x00bad", "not UTF-8"), (b"1,nan\n", "not a finite number"),
+    (b"x\n" + b"1\n" * (MAX_STEPS + 1), "at most"), (b"a,b,c\n1,2\n", "header names 3 columns but the rows have 2"),
+])
+def test_bad_csv(data, fragment):
+    with pytest.raises(SequenceError, match=fragment):
+        parse_csv(data)
