@@ -17,6 +17,11 @@ MAX_OPERAND_CHARS = 400    # longer than any 1024-bit number in decimal (309 dig
 DEFAULT_A, DEFAULT_B = 45, 27   # 101101 + 011011: a carry at five of the six columns
 
 
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:12]}…{text[-6:]} ({len(text)} digits)"
+
+
 def parse_int(raw: str | None, name: str, default: int, lo: int, hi: int,
               messages: list[str], what: str = "a whole number") -> int:
     """Parse ``raw`` as an int in [lo, hi]; on failure append a message and return the fallback."""
@@ -33,11 +38,13 @@ def parse_int(raw: str | None, name: str, default: int, lo: int, hi: int,
         messages.append(f"`{name}={shown}` is not {what}; showing {default}.")
         return default
     if value < lo:
-        messages.append(f"`{name}={value}` is below {lo}; showing {lo if default < lo else default}.")
+        messages.append(f"`{name}={_short(value)}` is below {lo}; showing {max(default, lo)}.")
         return max(default, lo)
     if value > hi:
         clamp = hi if name in ("t", "unit") else default
-        messages.append(f"`{name}={value}` is above the largest allowed ({hi}); showing {clamp}.")
+        limit = f"{hi.bit_length()} bits" if hi > 10**12 else str(hi)
+        messages.append(f"`{name}={_short(value)}` is too large: the largest allowed is {limit}; "
+                        f"showing {clamp}.")
         return clamp
     return value
 

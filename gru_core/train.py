@@ -128,6 +128,8 @@ def to_bit_adder(net, config: TrainConfig, metrics: dict) -> BitAdder:
                     config=asdict(config), metrics=metrics)
 
 
+import os
+CLIP = float(os.environ.get("CLIP", 0))
 def train(config: TrainConfig = TrainConfig(), progress: ProgressFn | None = None) -> BitAdder:
     """Train from ``config.seed``; the same seed gives the same weights (single-threaded torch)."""
     import torch
@@ -153,6 +155,7 @@ def train(config: TrainConfig = TrainConfig(), progress: ProgressFn | None = Non
             loss = loss_fn(logits, ys)
             opt.zero_grad()
             loss.backward()
+            if CLIP and phase == "harden": torch.nn.utils.clip_grad_norm_(net.parameters(), CLIP)
             opt.step()
             iteration += 1
             if progress is not None:

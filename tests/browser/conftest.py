@@ -102,9 +102,19 @@ def open_app(page, url: str) -> None:
     page.wait_for_selector(".js-plotly-plot", timeout=30_000)
 
 
-def slider_value(page, label: str = "Time step t") -> int:
-    thumb = page.get_by_role("slider", name=label)
-    return int(thumb.get_attribute("aria-valuenow"))
+STEP_INPUT = "input[type=range][aria-label='Time step t']"
+
+
+def slider_value(page) -> int:
+    """The time-step slider's value (Streamlit 1.67 renders it as a react-aria range input)."""
+    return int(page.locator(STEP_INPUT).input_value())
+
+
+def wait_step(page, predicate: str, timeout: float = 20_000) -> None:
+    """Wait until the step satisfies a JS predicate on ``t``, e.g. ``"t === 3"`` or ``"t >= 3"``."""
+    page.wait_for_function(
+        f"() => {{ const e = document.querySelector(\"{STEP_INPUT}\"); "
+        f"if (!e) return false; const t = Number(e.value); return {predicate}; }}", timeout=timeout)
 
 
 def shot(page, name: str, full_page: bool = False) -> Path:

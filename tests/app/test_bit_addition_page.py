@@ -1,0 +1,159 @@
+"""The bit-addition page through AppTest: what it shows equals what gru_core recorded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.equations import numbers_in
+from gru_core import bit_addition as ba
+from helpers import app, decode, figure, heatmap_arrays, step_marker_x, texts
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {c: ba.pretrained(c) for c in ("pytorch", "cho2014", "chung2014")}
+
+
+def assert_page_matches(at, model, a, b, t, unit=0):
+    run = ba.run_addition(model, a, b)
+    lt = run.trace.last
+    assert not at.exception, [e.value for e in at.exception]
+    heat = figure(at, "add_heatmaps")
+    z, r, n, h = heatmap_arrays(heat)
+    for shown, recorded in ((z, lt.z), (r, lt.r), (n, lt.h_tilde), (h, lt.h)):
+        np.testing.assert_array_equal(shown, recorded.T.astype(np.float32))
+    assert step_marker_x(heat) == {t}
+    bits = figure(at, "add_bits")
+    rows = decode(bits["data"][0]["z"])
+    np.testing.assert_array_equal(rows[2], run.target)
+    np.testing.assert_array_equal(rows[3], run.output)
+    interp = figure(at, "add_interp")
+    points = {tr.get("name", ""): decode(tr["x"]) for tr in interp["data"]}
+    np.testing.assert_array_equal(points["h<sub>t</sub> (new state)"], lt.h[t].astype(np.float32))
+    latex = [x for x in texts(at.latex) if r"\sigma" in x or r"\tanh" in x or "h_t &=" in x]
+    r_line = next(x for x in latex if "r_{" in x)
+    np.testing.assert_allclose(numbers_in(r_line.split(r"\\")[1])[-1], lt.r[t, unit], atol=1e-4)
+    h_line = next(x for x in latex if x.strip("$\n").startswith(r"\begin{aligned} h_t"))
+    np.testing.assert_allclose(numbers_in(h_line.split(r"\\")[1])[-1], lt.h[t, unit], atol=1e-4)
+    return run
+
+
+def test_default_example_shows_several_carries(models):
+    at = app()
+    at.run()
+    run = assert_page_matches(at, models["pytorch"], 45, 27, 0)
+    assert run.carries.sum() >= 4
+    assert "45 + 27 = 72" in at.success[0].value and "right" in at.success[0].value
+    assert at.query_params["a"] == ["45"] or at.query_params["a"] == "45"
+
+
+def test_shared_link_opens_at_the_step(models):
+    at = app(a="13", b="7", t="2")
+    at.run()
+    assert at.slider(key="add_t").value == 2
+    assert_page_matches(at, models["pytorch"], 13, 7, 2)
+    assert "13 + 7 = 20" in at.success[0].value
+
+
+def test_step_buttons_move_every_view(models):
+    at = app(a="13", b="7")
+    at.run()
+    at.button(key="add_next").click().run()
+    assert at.slider(key="add_t").value == 1
+    assert_page_matches(at, models["pytorch"], 13, 7, 1)
+    at.button(key="add_last").click().run()
+    assert at.slider(key="add_t").value == 4
+    assert_page_matches(at, models["pytorch"], 13, 7, 4)
+    at.button(key="add_prev").click().run()
+    assert at.slider(key="add_t").value == 3
+    at.button(key="add_first").click().run()
+    assert at.slider(key="add_t").value == 0
+    at.slider(key="add_t").set_value(2).run()
+    assert_page_matches(at, models["pytorch"], 13, 7, 2)
+    assert str(at.query_params["t"]).strip("[]'") == "2"
+
+
+def test_new_operands_and_unit(models):
+    at = app()
+    at.run()
+    at.text_input(key="add_a_text").set_value("1000").run()
+    at.text_input(key="add_b_text").set_value("2000").run()
+    at.number_input(key="add_unit").set_value(5).run()
+    assert_page_matches(at, models["pytorch"], 1000, 2000, 0, unit=5)
+    assert "1,000 + 2,000 = 3,000" in at.success[0].value
+
+
+def test_256_bit_operands(models):
+    a, b = 2**256 - 1, 2**255 + 12345
+    at = app(a=str(a), b=str(b), t="256")
+    at.run()
+    assert_page_matches(at, models["pytorch"], a, b, 256)
+    assert "right" in at.success[0].value
+
+
+@pytest.mark.parametrize("conv", ["cho2014", "chung2014"])
+def test_convention_switch_relabels_and_reexpresses(models, conv):
+    at = app(a="45", b="27", t="3")
+    at.run()
+    at.segmented_control(key="add_conv").set_value(conv).run()
+    assert_page_matches(at, models[conv], 45, 27, 3)
+    heat = figure(at, "add_heatmaps")
+    z_title = heat["layout"]["annotations"][0]["text"]
+    expected = "keep the old state" if conv == "cho2014" else "take the new candidate"
+    assert f"1 = {expected}" in z_title
+    h_eq = [x for x in texts(at.latex) if r"\begin{aligned} h_t" in x][0]
+    if conv == "chung2014":
+        assert r"(1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t" in h_eq
+    assert str(at.query_params["conv"]).strip("[]'") == conv
+
+
+def test_chung_is_cho_with_z_flipped_on_the_page(models):
+    """Same network, other labelling: h identical, z ↔ 1 − z."""
+    cho = ba.run_addition(models["cho2014"], 45, 27).trace.last
+    chung = ba.run_addition(models["chung2014"], 45, 27).trace.last
+    np.testing.assert_allclose(chung.h, cho.h, atol=1e-12)
+    np.testing.assert_allclose(chung.z, 1 - cho.z, atol=1e-12)
+
+
+@pytest.mark.parametrize("query, fragment", [
+    ({"a": "banana"}, "a=banana"), ({"t": "999999"}, "t=999999"), ({"a": "-5"}, "below 0"),
+    ({"b": str(2**1100)}, "too large"), ({"conv": "keras"}, "conv=keras"), ({"unit": "-1"}, "below 0"),
+])
+def test_bad_links_warn_and_fall_back(models, query, fragment):
+    at = app(**query)
+    at.run()
+    assert not at.exception
+    assert any(fragment in w for w in texts(at.warning)), texts(at.warning)
+    assert at.success or at.error  # the page still shows an addition
+
+
+def test_bad_typed_operand_keeps_the_last_good_addition(models):
+    at = app(a="13", b="7")
+    at.run()
+    at.text_input(key="add_a_text").set_value("12abc").run()
+    assert not at.exception
+    assert any("12abc" in e and "still showing" in e for e in texts(at.error))
+    assert "13 + 7 = 20" in at.success[0].value
+    assert at.text_input(key="add_a_text").value == "12abc"  # what was typed is not thrown away
+
+
+def test_random_example(models):
+    at = app()
+    at.run()
+    at.selectbox(key="add_random_bits").set_value(64).run()
+    buttons = [bt for bt in at.button if bt.label == "Random example"]
+    buttons[0].click().run()
+    a, b = int(at.text_input(key="add_a_text").value), int(at.text_input(key="add_b_text").value)
+    assert (a, b) != (45, 27) and max(a, b) < 2**64
+    assert_page_matches(at, models["pytorch"], a, b, 0)
+
+
+def test_carry_chart_is_the_core_correlation(models):
+    at = app()
+    at.run()
+    bars = figure(at, "add_carry")["data"][0]
+    corr = ba.carry_correlation(models["pytorch"], additions=300, bits=16, seed=0)
+    np.testing.assert_array_equal(decode(bars["y"]), corr.astype(np.float32))
+    best = int(np.argmax(np.abs(corr)))
+    assert f"Unit {best}" in " ".join(texts(at.markdown))
