@@ -127,7 +127,4 @@ def render_step_view(lt: LayerTrace, convention: Convention, *, prefix: str, ini
 def render_equations(lt: LayerTrace, t: int, unit: int, convention: Convention) -> None:
     st.markdown(f"**Unit {unit} at step {t}** — the equations with this step's numbers "
                 f"({convention.name} convention)")
-    st.latex(equations.input_vector(lt, t))
-    for eq in equations.step_equations(lt, t, unit, convention):
-        st.caption(labels.md(eq.caption))
-        st.latex(eq.latex)
+    st.latex(equations.as_block(lt, t, unit, convention))

@@ -26,13 +26,17 @@ def num(v: float, *, paren: bool = False) -> str:
 
 @dataclass(frozen=True)
 class Equation:
-    caption: str
+    caption: str    # plain text (KaTeX \text{} takes no combining accents: write "candidate", not h̃)
     symbolic: str   # LaTeX, the general form
     numeric: str    # LaTeX, this unit at this step
 
-    @property
-    def latex(self) -> str:
-        return rf"\begin{{aligned}} {self.symbolic} \\ {self.numeric} \end{{aligned}}"
+
+def as_block(lt: LayerTrace, t: int, j: int, convention: Convention) -> str:
+    """Input and all four equations in one LaTeX block (one KaTeX render on the page, not five)."""
+    lines = [input_vector(lt, t).replace(" = ", " &= ", 1)]
+    for eq in step_equations(lt, t, j, convention):
+        lines += [rf"&\text{{\small {eq.caption}}}", eq.symbolic, eq.numeric]
+    return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
 
 
 def input_vector(lt: LayerTrace, t: int, max_shown: int = 6) -> str:
@@ -56,30 +60,30 @@ def step_equations(lt: LayerTrace, t: int, j: int, convention: Convention) -> li
     eqs = []
     for g, name, word in (("r", "r", "reset gate"), ("z", "z", "update gate")):
         eqs.append(Equation(
-            caption=f"{word} {name}",
+            caption=word,
             symbolic=rf"{name}_t &= \sigma\left(W_{{i{name}}} x_t + b_{{i{name}}} + W_{{h{name}}} h_{{t-1}} + b_{{h{name}}}\right)",
             numeric=rf"{name}{sub} &= \sigma\left({num(ip(g))} + {num(hp(g), paren=True)}\right) "
                     rf"= \sigma\left({num(pre(g))}\right) = {num(r if g == 'r' else z)}"))
     if convention.reset_after_matmul:
         eqs.append(Equation(
-            caption="candidate h̃ (reset applied after the matrix)",
+            caption="candidate state (reset applied after the matrix)",
             symbolic=r"\tilde h_t &= \tanh\left(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\right)",
             numeric=rf"\tilde h{sub} &= \tanh\left({num(ip('n'))} + {num(r)} \cdot {num(hp('n'), paren=True)}\right) "
                     rf"= \tanh\left({num(pre('n'))}\right) = {num(n)}"))
     else:
         eqs.append(Equation(
-            caption="candidate h̃ (reset applied before the matrix)",
+            caption="candidate state (reset applied before the matrix)",
             symbolic=r"\tilde h_t &= \tanh\left(W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}\right)",
             numeric=rf"\tilde h{sub} &= \tanh\left({num(ip('n'))} + {num(hp('n'), paren=True)}\right) "
                     rf"= \tanh\left({num(pre('n'))}\right) = {num(n)}"))
     if convention.z_keeps_old:
         eqs.append(Equation(
-            caption="new state h (z weighs the old state)",
+            caption="new state (z weighs the old state)",
             symbolic=r"h_t &= (1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}",
             numeric=rf"h{sub} &= (1 - {num(z)}) \cdot {num(n, paren=True)} + {num(z)} \cdot {num(hp_, paren=True)} = {num(h)}"))
     else:
         eqs.append(Equation(
-            caption="new state h (z weighs the candidate)",
+            caption="new state (z weighs the candidate)",
             symbolic=r"h_t &= (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t",
             numeric=rf"h{sub} &= (1 - {num(z)}) \cdot {num(hp_, paren=True)} + {num(z)} \cdot {num(n, paren=True)} = {num(h)}"))
     return eqs

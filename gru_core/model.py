@@ -80,8 +80,8 @@ class GRULayer:
         """Run the recurrence over ``xs`` (T, I) from ``h0`` (H,), recording every step.
 
         Speed matters here (it runs on every click): the input projection for all steps is one
-        matrix product, every recorded array is preallocated and each step writes straight into
-        its rows, and b_hh rides in the recurrent matrix product as a row multiplied by a constant 1.
+        matrix product, every recorded array is preallocated, and each step writes straight into
+        its rows through ``out=`` — recording costs no extra pass.
         """
         T, H = xs.shape[0], self.hidden_size
         dt = self.dtype
@@ -91,35 +91,34 @@ class GRULayer:
         pre = np.empty((T, 3 * H), dt)                              # (T, 3H)
         gates = np.empty((T, 2 * H), dt)                            # (T, 2H) r then z
         h_tilde = np.empty((T, H), dt)                              # (T, H)
-        # (T+1, H+1): h0, h1, ..., hT, each followed by a constant 1 that picks up b_hh in the product
-        states_1 = np.empty((T + 1, H + 1), dt)
-        states_1[0, :H] = h0
-        states_1[:, H] = 1.0
-        states = states_1[:, :H]
+        states = np.empty((T + 1, H), dt)                           # (T+1, H) h0, h1, ..., hT
+        states[0] = h0
         rz, n = slice(0, 2 * H), slice(2 * H, 3 * H)
-        w_hh_1 = np.vstack([self._weight_hh_t, self.bias_hh])       # (H+1, 3H)
-        rows = zip(states_1, states, states[1:], input_part[:, rz], input_part[:, n],
+        w_hh_t, b_hh = self._weight_hh_t, self.bias_hh
+        # Iterating over row views is cheaper than indexing each array at every step.
+        rows = zip(states, states[1:], input_part[:, rz], input_part[:, n],
                    hidden_part, hidden_part[:, rz], hidden_part[:, n], pre[:, rz], pre[:, n],
                    gates, gates[:, :H], gates[:, H:], h_tilde)
         if convention.reset_after_matmul:
-            for h1, h_prev, h_new, gi_rz, gi_n, gh, gh_rz, gh_n, p_rz, p_n, g, r, z, n_t in rows:
-                np.dot(h1, w_hh_1, out=gh)
+            for h_prev, h_new, gi_rz, gi_n, gh, gh_rz, gh_n, p_rz, p_n, g, r, z, n_t in rows:
+                np.dot(h_prev, w_hh_t, out=gh)
+                np.add(gh, b_hh, out=gh)
                 eq.gate(gi_rz, gh_rz, pre_out=p_rz, out=g)
                 eq.candidate(gi_n, gh_n, r, convention, pre_out=p_n, out=n_t)
                 eq.blend(h_prev, n_t, z, convention, out=h_new)
         else:
-            w_hrz_1 = np.ascontiguousarray(w_hh_1[:, rz])            # (H+1, 2H)
-            w_hn_1 = np.ascontiguousarray(w_hh_1[:, n])              # (H+1, H)
-            reset_1 = np.ones(H + 1, dt)                             # r ⊙ h_{t-1}, then the 1
-            reset_h = reset_1[:H]
-            for h1, h_prev, h_new, gi_rz, gi_n, gh, gh_rz, gh_n, p_rz, p_n, g, r, z, n_t in rows:
-                np.dot(h1, w_hrz_1, out=gh_rz)
+            w_hrz_t, b_hrz = np.ascontiguousarray(w_hh_t[:, rz]), b_hh[rz]   # (H, 2H), (2H,)
+            w_hn_t, b_hn = np.ascontiguousarray(w_hh_t[:, n]), b_hh[n]       # (H, H), (H,)
+            reset_h = np.empty(H, dt)                                        # r ⊙ h_{t-1}
+            for h_prev, h_new, gi_rz, gi_n, gh, gh_rz, gh_n, p_rz, p_n, g, r, z, n_t in rows:
+                np.dot(h_prev, w_hrz_t, out=gh_rz)
+                np.add(gh_rz, b_hrz, out=gh_rz)
                 eq.gate(gi_rz, gh_rz, pre_out=p_rz, out=g)
-                eq.reset_state(r, h_prev, out=reset_h)
-                np.dot(reset_1, w_hn_1, out=gh_n)
+                np.dot(eq.reset_state(r, h_prev, out=reset_h), w_hn_t, out=gh_n)
+                np.add(gh_n, b_hn, out=gh_n)
                 eq.candidate(gi_n, gh_n, r, convention, pre_out=p_n, out=n_t)
                 eq.blend(h_prev, n_t, z, convention, out=h_new)
-        for a in (x, input_part, hidden_part, pre, gates, h_tilde, states_1):
+        for a in (x, input_part, hidden_part, pre, gates, h_tilde, states):
             a.flags.writeable = False
         return LayerTrace(x=x, h_prev=states[:-1], input_part=input_part, hidden_part=hidden_part,
                           pre=pre, gates=gates, h_tilde=h_tilde, h=states[1:])

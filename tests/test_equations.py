@@ -46,3 +46,13 @@ def test_out_of_range_is_an_error():
     lt = GRU.random(1, 2, seed=0).run(np.zeros((3, 1))).last
     with pytest.raises(ValueError):
         step_equations(lt, 3, 0, CONVENTIONS["pytorch"])
+
+
+def test_block_holds_every_equation_once():
+    from app.equations import as_block
+
+    lt = GRU.random(2, 3, seed=0).run(np.ones((2, 2))).last
+    block = as_block(lt, 1, 2, CONVENTIONS["pytorch"])
+    lines = [line.strip() for line in block.removeprefix(r"\begin{aligned}").split(r"\\")]
+    for head in ("x_{1} &=", "r_{1,2} &=", "z_{1,2} &=", r"\tilde h_{1,2} &=", "h_{1,2} &="):
+        assert sum(line.startswith(head) for line in lines) == 1, head

@@ -23,7 +23,7 @@ def test_heatmaps_show_recorded_arrays_with_fixed_ranges(lt):
         assert tr.z.dtype == np.float32  # binary transport, not lists
     assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == theme.GATE_RANGE
     assert (fig.layout.coloraxis2.cmin, fig.layout.coloraxis2.cmax, fig.layout.coloraxis2.cmid) == (-1, 1, 0)
-    marker_centres = {(s.x0 + s.x1) / 2 for s in fig.layout.shapes if s.type == "rect"}
+    marker_centres = {(s.x0 + s.x1) / 2 for s in fig.layout.shapes if s.name == figures.STEP_SHAPE}
     assert marker_centres == {4}
 
 

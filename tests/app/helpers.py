@@ -53,8 +53,21 @@ def heatmap_arrays(fig: dict) -> list[np.ndarray]:
 
 def step_marker_x(fig: dict) -> set[float]:
     """Centres of the current-step outlines in a figure."""
-    return {round((s["x0"] + s["x1"]) / 2, 6) for s in fig["layout"].get("shapes", []) if s["type"] == "rect"}
+    return {round((s["x0"] + s["x1"]) / 2, 6) for s in fig["layout"].get("shapes", []) if s.get("name") == "step"}
 
 
 def texts(elements) -> list[str]:
     return [e.value for e in elements]
+
+
+def equation_lines(at: AppTest) -> list[str]:
+    """The lines of the page's equations block (one st.latex holding every equation)."""
+    blocks = [x for x in texts(at.latex) if r"\begin{aligned}" in x]
+    assert len(blocks) == 1, f"expected one equations block, found {len(blocks)}"
+    return [line.strip() for line in blocks[0].strip("$\n ").split(r"\\")]
+
+
+def numeric_line(at: AppTest, symbol: str, t: int, unit: int) -> str:
+    """The substituted line for ``symbol`` (r, z, \\tilde h, h) of unit ``unit`` at step ``t``."""
+    head = f"{symbol}_{{{t},{unit}}}"
+    return next(line for line in equation_lines(at) if line.replace(r"\begin{aligned} ", "").startswith(head))

@@ -7,7 +7,7 @@ import pytest
 
 from app.equations import numbers_in
 from gru_core import bit_addition as ba
-from helpers import app, decode, figure, heatmap_arrays, step_marker_x, texts
+from helpers import app, decode, equation_lines, figure, heatmap_arrays, numeric_line, step_marker_x, texts
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +31,9 @@ def assert_page_matches(at, model, a, b, t, unit=0):
     interp = figure(at, "add_interp")
     points = {tr.get("name", ""): decode(tr["x"]) for tr in interp["data"]}
     np.testing.assert_array_equal(points["h<sub>t</sub> (new state)"], lt.h[t].astype(np.float32))
-    latex = [x for x in texts(at.latex) if r"\sigma" in x or r"\tanh" in x or "h_t &=" in x]
-    r_line = next(x for x in latex if "r_{" in x)
-    np.testing.assert_allclose(numbers_in(r_line.split(r"\\")[1])[-1], lt.r[t, unit], atol=1e-4)
-    h_line = next(x for x in latex if x.strip("$\n").startswith(r"\begin{aligned} h_t"))
-    np.testing.assert_allclose(numbers_in(h_line.split(r"\\")[1])[-1], lt.h[t, unit], atol=1e-4)
+    for symbol, recorded in (("r", lt.r), ("z", lt.z), (r"\tilde h", lt.h_tilde), ("h", lt.h)):
+        line = numeric_line(at, symbol, t, unit)
+        np.testing.assert_allclose(numbers_in(line)[-1], recorded[t, unit], atol=1e-4)
     return run
 
 
@@ -102,9 +100,11 @@ def test_convention_switch_relabels_and_reexpresses(models, conv):
     z_title = heat["layout"]["annotations"][0]["text"]
     expected = "keep the old state" if conv == "cho2014" else "take the new candidate"
     assert f"1 = {expected}" in z_title
-    h_eq = [x for x in texts(at.latex) if r"\begin{aligned} h_t" in x][0]
+    h_eq = next(line for line in equation_lines(at) if line.startswith("h_t &="))
     if conv == "chung2014":
         assert r"(1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t" in h_eq
+    else:
+        assert r"(1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}" in h_eq
     assert str(at.query_params["conv"]).strip("[]'") == conv
 
 

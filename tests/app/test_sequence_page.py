@@ -10,7 +10,7 @@ from app.sequences import parse_numbers, parse_text
 from app.state import DEFAULT_NUMBERS
 from gru_core import GRU
 from gru_core import bit_addition as ba
-from helpers import app, decode, figure, heatmap_arrays, step_marker_x, texts
+from helpers import app, decode, figure, heatmap_arrays, numeric_line, step_marker_x, texts
 
 PAGE = "sequence"
 
@@ -31,8 +31,7 @@ def assert_views_match(at, lt, t):
     for shown, recorded in zip(heatmap_arrays(heat), (lt.z, lt.r, lt.h_tilde, lt.h)):
         np.testing.assert_array_equal(shown, recorded.T.astype(np.float32))
     assert step_marker_x(heat) == {t}
-    z_line = next(x for x in texts(at.latex) if r"z_t &=" in x)
-    np.testing.assert_allclose(numbers_in(z_line.split(r"\\")[1])[-1], lt.z[t, 0], atol=1e-4)
+    np.testing.assert_allclose(numbers_in(numeric_line(at, "z", t, 0))[-1], lt.z[t, 0], atol=1e-4)
     shown_inputs = decode(figure(at, "seq_inputs")["data"][0]["z"])
     np.testing.assert_array_equal(shown_inputs, lt.x.T.astype(np.float32))
 

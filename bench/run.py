@@ -1,0 +1,35 @@
+"""`make bench`: every benchmark, ratios against baselines measured in the same run.
+
+Absolute times on shared machines drift by 2×; the ratios are the figures to quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+# One BLAS thread for NumPy, like torch.set_num_threads(1) on the other side: set before NumPy loads.
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["core", "app"], help="run one section")
+    args = parser.parse_args()
+    if args.only in (None, "core"):
+        import bench_core
+
+        bench_core.run()
+    if args.only in (None, "app"):
+        import bench_app
+
+        bench_app.run()
+
+
+if __name__ == "__main__":
+    main()
