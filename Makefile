@@ -37,7 +37,8 @@ bench: $(STAMP) chromium
 
 # Retrain the shipped bit adder from a seed and rewrite assets/bit_adder.pt.
 train: $(STAMP)
-	$(PY) -m gru_core.train --seed 0
+	$(PY) -m gru_core.train --seed 0 --convention pytorch
+	$(PY) -m gru_core.train --seed 0 --convention cho2014
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -16,6 +16,14 @@ def presenting() -> bool:
     return bool(st.session_state.get("present", False))
 
 
+def controls_container():
+    """Where a page's input controls go: inline normally, folded away while presenting (kept
+    rendered, so nothing typed is lost)."""
+    if presenting():
+        return st.expander("Change the example", expanded=False, icon=":material/tune:")
+    return st.container()
+
+
 def font_size() -> int:
     return theme.PRESENT_FONT_SIZE if presenting() else theme.FONT_SIZE
 

@@ -34,6 +34,15 @@ def random_gru(input_size: int, hidden_size: int, seed: int, scale: float, conve
                       convention=convention)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def uploaded_gru(data: bytes, convention: str):
+    """A user's state_dict, loaded safely (torch.load weights_only=True); raises ValueError with a
+    message for the page. Cached on the file's bytes so stepping does not re-read it."""
+    from gru_core import io
+
+    return io.load_gru(data, convention)
+
+
 def run_sequence(gru: GRU, xs: np.ndarray) -> Trace:
     """The trace of ``xs`` (T, I) through ``gru``, cached on the model's and the input's content."""
     xs = np.ascontiguousarray(xs, dtype=np.float64)
@@ -43,3 +52,26 @@ def run_sequence(gru: GRU, xs: np.ndarray) -> Trace:
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _run_sequence(_gru: GRU, fingerprint: str, xs_bytes: bytes, shape: tuple[int, int]) -> Trace:
     return _gru.run(np.frombuffer(xs_bytes, dtype=np.float64).reshape(shape))
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def ablation_accuracy(update_bias_shift: float, reset_bias_shift: float, recurrent_scale: float,
+                      bits: int = 16, count: int = 300) -> float:
+    """Exact-sum accuracy of the shipped adder with the knobs applied (a copy: the cached model is
+    read-only and is never changed)."""
+    adder = bit_adder("pytorch")
+    tweaked = adder.with_gru(adder.gru.ablated(update_bias_shift=update_bias_shift,
+                                               reset_bias_shift=reset_bias_shift,
+                                               recurrent_scale=recurrent_scale))
+    return ba.exact_sum_accuracy(tweaked, bits, count, seed=0)
+
+
+def state_dict_bytes(gru: GRU) -> bytes:
+    """The GRU as a torch.nn.GRU state_dict file: ``torch.nn.GRU(...).load_state_dict(torch.load(f))``."""
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(gru.to_torch().state_dict(), buf)
+    return buf.getvalue()

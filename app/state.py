@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from gru_core import CONVENTIONS
 
 MAX_OPERAND_BITS = 1024    # the bit-addition page accepts operands up to this many bits
-MAX_OPERAND_CHARS = 400    # longer than any 1024-bit number in decimal (309 digits): refuse early
+MAX_OPERAND_CHARS = 1100   # a 1024-bit number written as 0b…; anything longer is refused unparsed
 DEFAULT_A, DEFAULT_B = 45, 27   # 101101 + 011011: a carry at five of the six columns
 
 
@@ -64,6 +64,16 @@ def parse_choice(raw: str | None, name: str, default: str, choices: tuple[str, .
         return raw
     messages.append(f"`{name}={str(raw)[:30]}` is not one of {', '.join(choices)}; showing {default}.")
     return default
+
+
+def parse_present(params: Mapping[str, object]) -> tuple[bool, list[str]]:
+    """``?present=1`` opens presentation mode (for a link a teacher puts on a slide)."""
+    raw = _first(params, "present")
+    if raw is None or raw in ("", "0", "false", "no"):
+        return False, []
+    if raw in ("1", "true", "yes"):
+        return True, []
+    return False, [f"`present={str(raw)[:20]}` should be 1 or 0; presentation mode stays off."]
 
 
 def _first(params: Mapping[str, object], key: str) -> str | None:

@@ -15,9 +15,31 @@ if str(ROOT) not in sys.path:
 
 st.set_page_config(page_title="GRU Gate Lab", page_icon=":material/tune:", layout="wide")
 
+from app import state, theme  # noqa: E402  (needs the path above)
+
 VIEWS = Path(__file__).parent / "views"
+
+# Presentation mode belongs to the whole app: read ?present= once per session, then the toggle rules.
+ss = st.session_state
+if "present" not in ss:
+    ss.present, ss.present_messages = state.parse_present(st.query_params)
+with st.sidebar:
+    st.toggle("Presentation mode", key="present",
+              help="Larger type, full-width figures, only the stepping controls. Step with ← / →.")
+    for m in ss.get("present_messages", []):
+        st.warning(m)
+if ss.present:
+    st.html(theme.PRESENT_CSS)
+
 pages = [
     st.Page(VIEWS / "bit_addition.py", title="Bit addition", icon=":material/add:", default=True),
     st.Page(VIEWS / "sequence.py", title="Your sequence", icon=":material/show_chart:", url_path="sequence"),
+    st.Page(VIEWS / "lab.py", title="Parameter lab", icon=":material/tune:", url_path="lab"),
+    st.Page(VIEWS / "train.py", title="Train it yourself", icon=":material/model_training:", url_path="train"),
 ]
 st.navigation(pages).run()
+# written after the page so the page's own parameters are already in place
+if ss.present:
+    st.query_params["present"] = "1"
+elif "present" in st.query_params:
+    del st.query_params["present"]

@@ -38,3 +38,14 @@ MAX_FIGURE_HEIGHT = 1400
 
 PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
+# Presentation mode: larger type everywhere, for a projector at the back of a room.
+PRESENT_CSS = """
+<style>
+[data-testid="stMain"] .stMarkdown p, [data-testid="stMain"] li { font-size: 1.3rem; line-height: 1.5; }
+[data-testid="stMain"] h1 { font-size: 2.6rem; }
+[data-testid="stMain"] .katex { font-size: 1.45em; }
+[data-testid="stMain"] button p { font-size: 1.15rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 2rem; max-width: 100%; }
+</style>
+"""

@@ -60,11 +60,10 @@ def run() -> list[dict]:
     a = b = (1 << 64) - 1
     T_add = n_steps(a, b)
     seq = ",".join(f"{v:.3f}" for v in np.sin(np.arange(512) / 7.0))
-    import os
     cases = [
         ("bit addition, 64-bit operands", f"/?a={a}&b={b}&t=0", f"/?T={T_add}&H=16&I=4"),
         ("sequence, T=512, H=64", f"/sequence?mode=numbers&hidden=64&t=0&seq={seq}", "/?T=512&H=64&I=1"),
-    ][:1 if os.environ.get("X_ONLY1") else 2]
+    ]
     app_proc, app_url = start_server(ROOT / "app" / "streamlit_app.py")
     base_proc, base_url = start_server(ROOT / "bench" / "baseline_app.py")
     rows = []

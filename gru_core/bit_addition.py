@@ -20,7 +20,6 @@ from .trace import Trace
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 # One trained network per reset placement; chung2014 is the cho2014 network re-expressed exactly.
 ASSETS = {"pytorch": ASSETS_DIR / "bit_adder.pt", "cho2014": ASSETS_DIR / "bit_adder_cho2014.pt"}
-ASSET = ASSETS["pytorch"]
 INPUT_LABELS = ("a_t", "b_t")
 
 

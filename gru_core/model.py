@@ -236,6 +236,22 @@ class GRU:
                                         bias_ih=layer.bias_ih * sign, bias_hh=layer.bias_hh * sign))
         return GRU(layers, partner)
 
+    def ablated(self, *, update_bias_shift: float = 0.0, reset_bias_shift: float = 0.0,
+                recurrent_scale: float = 1.0) -> GRU:
+        """A copy with the ablation knobs applied to every layer (this GRU is left untouched).
+
+        ``update_bias_shift`` / ``reset_bias_shift`` are added to b_iz / b_ir (the gate sees the sum
+        b_i· + b_h·, so either bias would do); ``recurrent_scale`` multiplies W_hh, all three blocks.
+        """
+        layers = []
+        for layer in self.layers:
+            H = layer.hidden_size
+            shift = np.zeros(3 * H, dtype=layer.dtype)
+            shift[:H], shift[H:2 * H] = reset_bias_shift, update_bias_shift
+            layers.append(layer.replace(bias_ih=layer.bias_ih + shift,
+                                        weight_hh=layer.weight_hh * recurrent_scale))
+        return GRU(layers, self.convention)
+
     def with_convention(self, convention: str | Convention) -> GRU:
         """The same parameters read under another convention's equations."""
         return GRU(self.layers, convention)

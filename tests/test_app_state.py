@@ -44,7 +44,7 @@ def test_operand_too_large():
 
 
 def test_absurdly_long_string_is_refused_before_parsing():
-    view, msgs = parse(a="9" * 100_000)
+    view, msgs = parse(a="9" * 100_000)  # never handed to int()
     assert view.a == AdditionView().a and "too large" in msgs[0]
 
 

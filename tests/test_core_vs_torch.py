@@ -146,3 +146,15 @@ def test_reset_before_torch_module_matches_the_cho2014_core():
     gru = GRU.from_arrays([{n: sd[f"{n}_l{k}"].numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
                            for k in range(2)], "cho2014")
     assert np.abs(gru.run(xs).h - out[0].numpy()).max() < 1e-12
+
+
+def test_ablated_is_a_copy_with_the_knobs_applied():
+    gru = GRU.random(2, 3, 2, seed=0)
+    tweaked = gru.ablated(update_bias_shift=1.5, reset_bias_shift=-2.0, recurrent_scale=0.5)
+    for old, new in zip(gru.layers, tweaked.layers):
+        np.testing.assert_array_equal(new.bias_ih[3:6], old.bias_ih[3:6] + 1.5)   # z rows
+        np.testing.assert_array_equal(new.bias_ih[0:3], old.bias_ih[0:3] - 2.0)   # r rows
+        np.testing.assert_array_equal(new.bias_ih[6:9], old.bias_ih[6:9])         # n rows untouched
+        np.testing.assert_array_equal(new.weight_hh, old.weight_hh * 0.5)
+        np.testing.assert_array_equal(new.weight_ih, old.weight_ih)
+    assert GRU.random(2, 3, 2, seed=0).layers[0].bias_ih.tolist() == gru.layers[0].bias_ih.tolist()

@@ -6,18 +6,19 @@ import numpy as np
 import streamlit as st
 
 from app import components, figures, services, state
-from gru_core import CONVENTIONS
 from app.state import AdditionView
+from gru_core import bit_addition as ba
 
 st.title("Watch a GRU add two numbers")
+ss = st.session_state
+model_pt = services.bit_adder("pytorch")
 st.markdown(
-    "A GRU with 16 hidden units reads two numbers one bit at a time, **least significant bit "
+    f"A GRU with {model_pt.gru.hidden_size} hidden units reads two numbers one bit at a time, **least significant bit "
     "first** — the way you add on paper, right to left. At step *t* it sees the pair of bits "
     "($a_t$, $b_t$) and must write bit *t* of the sum. To do that it has to remember the **carry** from "
     "the step before: watch which units hold it and how the update gate decides when to change it.")
 
 ss = st.session_state
-model_pt = services.bit_adder("pytorch")
 
 # -- the link a page was opened with is read once per session; widgets own the state after that --
 if "add_view" not in ss:
@@ -43,9 +44,8 @@ def random_example() -> None:
     clear_messages()
 
 
-ss.setdefault("add_a_text", str(view.a))
-ss.setdefault("add_b_text", str(view.b))
-if not components.presenting():
+controls = components.controls_container()
+with controls:
     c1, c2, c3, c4 = st.columns([2, 2, 1, 1.2], vertical_alignment="bottom")
     c1.text_input("a", key="add_a_text", on_change=clear_messages,
                   help=f"A non-negative whole number, up to {state.MAX_OPERAND_BITS} bits (0b… and 0x… work too).")
@@ -63,11 +63,21 @@ for e in errors:
 if (a, b) != (view.a, view.b):
     view = ss.add_view = view.with_operands(a, b)
 
-conv_name = ss.get("add_conv_last", view.conv)
-convention = (CONVENTIONS[conv_name] if components.presenting()
-              else components.convention_controls("add_conv", conv_name))
-run = services.addition(convention.name, view.a, view.b)
-if convention.name != "pytorch":
+trained = ss.get("trained_adder")
+with controls:
+    source = "shipped"
+    if trained is not None:
+        source = st.radio("Model", ["shipped", "trained"], horizontal=True, key="add_source",
+                          format_func={"shipped": "shipped with the app",
+                                       "trained": f"trained in this tab ({trained.gru.hidden_size} units)"}.get)
+    if source == "trained":
+        convention = trained.gru.convention
+        st.caption(f"This model was trained in the {convention.name} convention, so that is how it is shown.")
+    else:
+        convention = components.convention_controls("add_conv", view.conv)
+run = (services.addition(convention.name, view.a, view.b) if source == "shipped"
+       else ba.run_addition(trained, view.a, view.b))
+if source == "shipped" and convention.name != "pytorch":
     st.caption("The pytorch and cho2014 adders are two networks, each trained with its own equations. "
                "chung2014 shows the cho2014 network with its update gate flipped: the same numbers "
                "for h at every step, with z read as 1 − z.")
@@ -112,7 +122,12 @@ components.render_step_view(
 
 if not components.presenting():
     st.subheader("Which unit carries the carry?")
-    corr = services.carry_correlation(convention.name)
+    if source == "shipped":
+        corr = services.carry_correlation(convention.name)
+    else:  # computed once per trained model, kept with it in this tab
+        if ss.get("trained_corr", (None,))[0] is not trained:
+            ss.trained_corr = (trained, ba.carry_correlation(trained, additions=300, bits=16, seed=0))
+        corr = ss.trained_corr[1]
     best = int(np.argmax(np.abs(corr)))
     st.markdown(f"Over 300 random 16-bit additions, each unit's $h_t$ is correlated with the true carry "
                 f"out of step t. **Unit {best}** follows the carry most closely "

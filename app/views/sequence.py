@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import components, figures, services
+from gru_core import io
 from app.sequences import MAX_UPLOAD_BYTES, SequenceError, parse_csv, parse_numbers, parse_text
 from app.state import MAX_FEATURES, MAX_HIDDEN, MAX_STEPS, SequenceView
 
@@ -27,52 +28,90 @@ for m in ss.seq_messages:
     st.warning(m, icon=":material/warning:")
 
 MODE_LABELS = {"numbers": "Numbers", "text": "Text (characters one-hot)", "csv": "CSV upload"}
-mode = st.radio("Input", list(MODE_LABELS), format_func=MODE_LABELS.get, key="seq_mode", horizontal=True)
+controls = components.controls_container()
+with controls:
+    mode = st.radio("Input", list(MODE_LABELS), format_func=MODE_LABELS.get, key="seq_mode", horizontal=True)
 
 # -- parse the input; a bad one is explained and nothing below runs on it ----------------------
 sequence = None
-try:
-    if mode == "csv":
-        upload = st.file_uploader("CSV: one row per time step, one column per feature (header optional)",
-                                  type=["csv", "txt"], key="seq_upload")
-        if upload is None:
-            st.info("Upload a CSV file to run it. Example: three columns of numbers, one row per day.")
+with controls:
+    try:
+        if mode == "csv":
+            upload = st.file_uploader("CSV: one row per time step, one column per feature (header optional)",
+                                      type=["csv", "txt"], key="seq_upload")
+            if upload is None:
+                st.info("Upload a CSV file to run it. Example: three columns of numbers, one row per day.")
+            else:
+                sequence = parse_csv(upload.getvalue())
         else:
-            sequence = parse_csv(upload.getvalue())
-    else:
-        placeholder = "0.5, 1, -0.25, 2" if mode == "numbers" else "type a sentence"
-        st.text_area("Numbers, separated by commas or spaces" if mode == "numbers" else "Text",
-                     key="seq_text", placeholder=placeholder, height=90)
-        sequence = (parse_numbers if mode == "numbers" else parse_text)(ss.seq_text)
-except SequenceError as err:
-    st.error(str(err), icon=":material/error:")
+            placeholder = "0.5, 1, -0.25, 2" if mode == "numbers" else "type a sentence"
+            st.text_area("Numbers, separated by commas or spaces" if mode == "numbers" else "Text",
+                         key="seq_text", placeholder=placeholder, height=90)
+            sequence = (parse_numbers if mode == "numbers" else parse_text)(ss.seq_text)
+    except SequenceError as err:
+        st.error(str(err), icon=":material/error:")
 if sequence is None:
     st.stop()
 
 T, I = sequence.xs.shape
-c1, c2, c3, c4 = st.columns(4)
-adder_possible = I == 2
-model_options = ["random", "adder"] if adder_possible else ["random"]
+trained = ss.get("trained_adder")
+MODEL_LABELS = {"random": "Seeded random GRU", "adder": "Shipped bit adder (2 inputs)",
+                "trained": "Adder trained in this tab (2 inputs)", "upload": "Upload a torch.nn.GRU"}
+model_options = ["random"] + (["adder"] if I == 2 else []) + (["trained"] if I == 2 and trained else []) + ["upload"]
 if ss.get("seq_model") not in model_options:
     ss.seq_model = "random"
-c1.selectbox("GRU", model_options, key="seq_model",
-             format_func={"random": "Seeded random GRU", "adder": "Trained bit adder"}.get,
-             help="The trained bit adder reads 2 features per step, so it is offered for 2-feature input.")
-random_model = ss.seq_model == "random"
-c2.number_input("Hidden units", 1, MAX_HIDDEN, key="seq_hidden", disabled=not random_model)
-c3.number_input("Seed", 0, 2**32 - 1, key="seq_seed", disabled=not random_model)
-c4.number_input("Initial weight scale", 0.0, 10.0, key="seq_scale", step=0.5, disabled=not random_model,
-                help="Weights are drawn from U(−s/√H, s/√H); 1 is torch.nn.GRU's own initialisation. "
-                     "Larger scales push the gates towards 0 and 1.")
-convention = components.convention_controls("seq_conv", view.conv)
+with controls:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.selectbox("GRU", model_options, key="seq_model", format_func=MODEL_LABELS.get,
+                 help="The bit adders read 2 features per step, so they are offered for 2-feature input.")
+    random_model = ss.seq_model == "random"
+    c2.number_input("Hidden units", 1, MAX_HIDDEN, key="seq_hidden", disabled=not random_model)
+    c3.number_input("Seed", 0, 2**32 - 1, key="seq_seed", disabled=not random_model)
+    c4.number_input("Initial weight scale", 0.0, 10.0, key="seq_scale", step=0.5, disabled=not random_model,
+                    help="Weights are drawn from U(−s/√H, s/√H); 1 is torch.nn.GRU's own initialisation. "
+                         "Larger scales push the gates towards 0 and 1.")
+    convention = components.convention_controls("seq_conv", view.conv)
 
+layer = -1
 if random_model:
     gru = services.random_gru(I, int(ss.seq_hidden), int(ss.seq_seed), float(ss.seq_scale), convention.name)
-else:
+elif ss.seq_model == "adder":
     gru = services.bit_adder(convention.name).gru
+elif ss.seq_model == "trained":
+    gru = trained.gru.with_convention(convention) if convention.name == trained.gru.convention.name else None
+    if gru is None:
+        st.error(f"The adder trained in this tab uses the {trained.gru.convention.name} convention; pick that "
+                 "convention to run it (other equations would be another network).", icon=":material/error:")
+        st.stop()
+else:
+    with controls:
+        upload = st.file_uploader(
+            f"A torch.nn.GRU state_dict (.pt / .pth, at most {io.MAX_CHECKPOINT_BYTES / 1e6:.0f} MB), saved with "
+            "torch.save(gru.state_dict(), path). It is read with weights_only=True: no code in it runs.",
+            type=["pt", "pth"], key="seq_model_file")
+    if upload is None:
+        st.info("Upload a state_dict to run your own GRU.", icon=":material/upload:")
+        st.stop()
+    try:
+        loaded = services.uploaded_gru(upload.getvalue(), convention.name)
+    except ValueError as err:
+        st.error(str(err), icon=":material/error:")
+        st.stop()
+    gru = loaded.gru
+    if loaded.note:
+        st.caption(loaded.note)
+    if gru.input_size != I:
+        st.error(f"This GRU reads {gru.input_size} feature(s) per step but the sequence has {I}. "
+                 "Change the input (e.g. a CSV with that many columns).", icon=":material/error:")
+        st.stop()
+    if gru.num_layers > 1:
+        with controls:
+            layer = st.selectbox("Layer to show", list(range(gru.num_layers)), index=gru.num_layers - 1,
+                                 key="seq_layer", format_func=lambda k: f"layer {k}")
 trace = services.run_sequence(gru, sequence.xs)
-lt = trace.last
-st.caption(f"{T} steps × {I} feature(s) through {gru!r}.")
+lt = trace.layers[layer]
+st.caption(f"{T} steps × {I} feature(s) through {gru!r}"
+           + (f"; showing layer {layer % gru.num_layers}." if gru.num_layers > 1 else "."))
 
 view = ss.seq_view = SequenceView(mode=mode, seq=ss.get("seq_text", view.seq), model=ss.seq_model,
                                   hidden=int(ss.seq_hidden), seed=int(ss.seq_seed),

@@ -1,0 +1,106 @@
+"""Parameter-lab presets: tiny hand-set GRUs (pytorch convention) that make one behaviour visible.
+
+Each preset is weights + an input sequence + two sentences saying what to look for. Pure data and
+functions: the tests check that each preset really behaves as its text says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+BIG = 6.0  # σ(±6) = 0.9975 / 0.0025: a gate that is, for teaching purposes, shut or open
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    text: str            # what to look for, in the app's own words
+    features: list[str]  # (I,) input names
+    inputs: str          # CSV text: one row per step, one column per feature
+    r: np.ndarray        # (H, I + H + 2): per unit, W_ir | W_hr | b_ir | b_hr
+    z: np.ndarray        # (H, I + H + 2): same columns for the update gate
+    n: np.ndarray        # (H, I + H + 2): same columns for the candidate
+
+    def params(self) -> dict[str, np.ndarray]:
+        return blocks_to_params(self.r, self.z, self.n, len(self.features))
+
+
+def blocks_to_params(r: np.ndarray, z: np.ndarray, n: np.ndarray, input_size: int) -> dict[str, np.ndarray]:
+    """Per-gate tables (H, I + H + 2) → torch-layout weight_ih (3H, I), weight_hh (3H, H), biases (3H,)."""
+    I = input_size
+    H = r.shape[0]
+    stacked = np.concatenate([np.asarray(b, np.float64) for b in (r, z, n)])  # (3H, I + H + 2)
+    if stacked.shape[1] != I + H + 2:
+        raise ValueError(f"each gate table needs {I + H + 2} columns, got {stacked.shape[1]}")
+    return {"weight_ih": stacked[:, :I], "weight_hh": stacked[:, I:I + H],
+            "bias_ih": stacked[:, I + H], "bias_hh": stacked[:, I + H + 1]}
+
+
+def params_to_blocks(params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inverse of :func:`blocks_to_params`: the r, z and n tables (H, I + H + 2)."""
+    table = np.column_stack([params["weight_ih"], params["weight_hh"], params["bias_ih"], params["bias_hh"]])
+    H = params["weight_hh"].shape[1]
+    return table[:H], table[H:2 * H], table[2 * H:]
+
+
+def column_names(input_size: int, hidden_size: int, gate: str) -> list[str]:
+    g = {"r": "r", "z": "z", "n": "n"}[gate]
+    return ([f"W_i{g}·x[{i}]" for i in range(input_size)] + [f"W_h{g}·h[{j}]" for j in range(hidden_size)]
+            + [f"b_i{g}", f"b_h{g}"])
+
+
+def _row(w_i, w_h, b_i, b_h=0.0) -> np.ndarray:
+    return np.array([*w_i, *w_h, b_i, b_h], dtype=np.float64)[None, :]
+
+
+VALUES = [0.8, -0.6, 0.3, 0.9, -0.2, 0.5, -0.7, 0.1, 0.6, -0.4]
+
+PRESETS = {p.name: p for p in (
+    Preset(
+        name="Remember the first input",
+        text="The update gate sits near 1 (keep the old state) at every step except the one that "
+             "carries the start flag, where it drops to 0 and lets the first value in. After that "
+             "the state holds that value whatever arrives: watch z stay bright and h stay flat.",
+        features=["value", "start flag"],
+        inputs="\n".join(f"{v},{int(i == 0)}" for i, v in enumerate(VALUES)),
+        r=_row([0, 0], [0], 0.0),
+        z=_row([0, -2 * BIG], [0], BIG),
+        n=_row([2, 0], [0], 0.0),
+    ),
+    Preset(
+        name="Forget at a separator",
+        text="The reset gate is near 1, so each candidate adds the new input to the old state and h "
+             "keeps a running (squashed) total. At the separator the reset gate drops to 0: the "
+             "candidate ignores the past and the total starts again from the new input.",
+        features=["value", "separator"],
+        inputs="\n".join(f"{v},{s}" for v, s in zip([0.4, 0.4, 0.4, 0.4, 0.3, 0.4, 0.4, 0.4],
+                                                      [0, 0, 0, 0, 1, 0, 0, 0])),
+        r=_row([0, -2 * BIG], [0], BIG),
+        z=_row([0, 0], [0], -BIG),
+        n=_row([1, 0], [1], 0.0),
+    ),
+    Preset(
+        name="Follow the input",
+        text="The update gate is near 0 at every step, so the state is simply replaced by the "
+             "candidate, and the candidate only looks at the current input. No memory at all: h "
+             "follows x, squashed by tanh.",
+        features=["x"],
+        inputs="\n".join(str(v) for v in VALUES),
+        r=_row([0], [0], 0.0),
+        z=_row([0], [0], -BIG),
+        n=_row([2], [0], 0.0),
+    ),
+    Preset(
+        name="Average slowly",
+        text="The update gate is fixed near 0.8: each step keeps 80 % of the old state and takes "
+             "20 % of the candidate. The interpolation view shows h_t a fifth of the way from h_{t-1} "
+             "to h̃_t: a moving average that smooths the input.",
+        features=["x"],
+        inputs="\n".join(str(v) for v in VALUES),
+        r=_row([0], [0], 0.0),
+        z=_row([0], [0], float(np.log(0.8 / 0.2))),  # σ(ln 4) = 0.8 exactly
+        n=_row([2], [0], 0.0),
+    ),
+)}
