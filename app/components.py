@@ -16,6 +16,12 @@ def presenting() -> bool:
     return bool(st.session_state.get("present", False))
 
 
+def intro(text: str) -> None:
+    """A page's opening paragraph; left out while presenting (the teacher is the narration)."""
+    if not presenting():
+        st.markdown(text)
+
+
 def controls_container():
     """Where a page's input controls go: inline normally, folded away while presenting (kept
     rendered, so nothing typed is lost)."""

@@ -13,9 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-st.set_page_config(page_title="GRU Gate Lab", page_icon=":material/tune:", layout="wide")
-
 from app import state, theme  # noqa: E402  (needs the path above)
+
+# A link with ?present=1 opens with the sidebar folded away: the figures get the projector's width.
+_present_link = state.parse_present(st.query_params)[0]
+st.set_page_config(page_title="GRU Gate Lab", page_icon=":material/tune:", layout="wide",
+                   initial_sidebar_state="collapsed" if _present_link else "auto")
 
 VIEWS = Path(__file__).parent / "views"
 

@@ -12,13 +12,11 @@ from gru_core import bit_addition as ba
 st.title("Watch a GRU add two numbers")
 ss = st.session_state
 model_pt = services.bit_adder("pytorch")
-st.markdown(
+components.intro(
     f"A GRU with {model_pt.gru.hidden_size} hidden units reads two numbers one bit at a time, **least significant bit "
     "first** — the way you add on paper, right to left. At step *t* it sees the pair of bits "
     "($a_t$, $b_t$) and must write bit *t* of the sum. To do that it has to remember the **carry** from "
     "the step before: watch which units hold it and how the update gate decides when to change it.")
-
-ss = st.session_state
 
 # -- the link a page was opened with is read once per session; widgets own the state after that --
 if "add_view" not in ss:
@@ -114,7 +112,8 @@ def bits_at_step(t: int) -> None:
                 f"The network writes **{int(run.output[t])}** {ok} (readout {run.logits[t]:+.3f}).")
 
 
-st.subheader("Step through time")
+if not components.presenting():
+    st.subheader("Step through time")
 components.render_step_view(
     run.trace.last, convention, prefix="add", initial_t=view.t, initial_unit=view.unit,
     query=lambda t, unit: AdditionView(view.a, view.b, t, unit, convention.name).to_query(),

@@ -10,7 +10,7 @@ from app.sequences import MAX_UPLOAD_BYTES, SequenceError, parse_csv, parse_numb
 from app.state import MAX_FEATURES, MAX_HIDDEN, MAX_STEPS, SequenceView
 
 st.title("Your own sequence")
-st.markdown(
+components.intro(
     "Feed the GRU anything: a list of numbers (think daily sales), a sentence (each character becomes "
     "a one-hot vector), or a CSV file with one row per step. Then step through it exactly as on the "
     "addition page. "
@@ -131,7 +131,8 @@ def query(t: int, unit: int) -> dict[str, str]:
     return q
 
 
-st.subheader("Step through time")
+if not components.presenting():
+    st.subheader("Step through time")
 components.render_step_view(lt, convention, prefix="seq", initial_t=min(view.t, T - 1),
                             initial_unit=min(view.unit, lt.hidden_size - 1), query=query,
                             above=inputs_at_step)

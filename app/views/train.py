@@ -13,7 +13,7 @@ from gru_core import bit_addition as ba
 from gru_core.train import Progress, TrainConfig, train
 
 st.title("Train a GRU to add")
-st.markdown(
+components.intro(
     "Train the bit adder from scratch, right here. The loss should fall and the exact-sum accuracy "
     "climb; the gate heatmaps below show the network on one fixed addition as it learns to carry. "
     "Same settings and seed, same result. The model you train is then offered on the other pages "

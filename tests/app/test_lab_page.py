@@ -1,0 +1,112 @@
+"""Parameter lab through AppTest: presets, sizes, conventions, and the adder's knobs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app import presets
+from app.sequences import parse_csv
+from gru_core import GRU
+from gru_core import bit_addition as ba
+from helpers import app, figure, heatmap_arrays, numeric_line, texts
+from app.equations import numbers_in
+
+
+def lab(**q):
+    at = app(**q)
+    at.switch_page("views/lab.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def expected_preset_trace(name, convention="pytorch"):
+    p = presets.PRESETS[name]
+    return GRU.from_arrays([p.params()], convention).run(parse_csv(p.inputs.encode()).xs).last
+
+
+@pytest.mark.parametrize("name", list(presets.PRESETS))
+def test_each_preset_shows_its_gru_and_explains_itself(name):
+    at = lab()
+    at.selectbox(key="lab_preset").set_value(name).run()
+    lt = expected_preset_trace(name)
+    for shown, recorded in zip(heatmap_arrays(figure(at, "lab_heatmaps")), (lt.z, lt.r, lt.h_tilde, lt.h)):
+        np.testing.assert_array_equal(shown, recorded.T.astype(np.float32))
+    assert presets.PRESETS[name].text in texts(at.info)
+
+
+def test_convention_switch_reruns_the_same_numbers():
+    at = lab()
+    at.segmented_control(key="lab_conv").set_value("chung2014").run()
+    lt = expected_preset_trace(next(iter(presets.PRESETS)), "chung2014")
+    z = heatmap_arrays(figure(at, "lab_heatmaps"))[0]
+    np.testing.assert_array_equal(z, lt.z.T.astype(np.float32))
+    assert "take the new candidate" in figure(at, "lab_heatmaps")["layout"]["annotations"][0]["text"]
+
+
+def test_resizing_keeps_numbers_and_pads_with_zeros():
+    at = lab()
+    at.number_input(key="lab_hidden").set_value(3).run()
+    assert not at.exception
+    z = heatmap_arrays(figure(at, "lab_heatmaps"))[0]
+    assert z.shape[0] == 3
+    p = presets.PRESETS[next(iter(presets.PRESETS))]
+    # unit 0 keeps the preset's numbers; units 1-2 are all-zero, so their z is σ(0) = 0.5
+    np.testing.assert_array_equal(z[0], expected_preset_trace(p.name).z[:, 0].astype(np.float32))
+    np.testing.assert_allclose(z[1:], 0.5)
+
+
+def test_bad_input_sequence_is_explained():
+    at = lab()
+    at.text_area(key="lab_inputs").set_value("1, 0\n2").run()
+    assert not at.exception and any("Row 2 has 1 column" in e for e in texts(at.error))
+    at.text_area(key="lab_inputs").set_value("1\n2").run()
+    assert any("needs 2 number(s)" in e for e in texts(at.error))
+
+
+def ablate(at, dz=0.0, dr=0.0, scale=1.0):
+    at.segmented_control(key="lab_mode").set_value("ablate").run()
+    at.slider(key="abl_dz").set_value(dz).run()
+    at.slider(key="abl_dr").set_value(dr).run()
+    at.slider(key="abl_scale").set_value(scale).run()
+    assert not at.exception
+    return at
+
+
+def test_knobs_change_accuracy_and_heatmaps_as_the_core_says():
+    at = ablate(lab(), dz=2.0, scale=0.8)
+    adder = ba.pretrained()
+    tweaked = adder.with_gru(adder.gru.ablated(update_bias_shift=2.0, recurrent_scale=0.8))
+    acc = ba.exact_sum_accuracy(tweaked, 16, 300, seed=0)
+    assert at.metric[0].value == f"{100 * acc:.1f} %"
+    lt = ba.run_addition(tweaked, 46955, 27509).trace.last
+    z = heatmap_arrays(figure(at, "abl_heatmaps"))[0]
+    np.testing.assert_array_equal(z, lt.z.T.astype(np.float32))
+    np.testing.assert_allclose(numbers_in(numeric_line(at, "z", 0, 0))[-1], lt.z[0, 0], atol=1e-4)
+
+
+def test_untouched_knobs_are_the_shipped_model():
+    at = ablate(lab())
+    assert at.metric[0].value == "100.0 %"
+
+
+def test_a_tweak_stays_in_its_session():
+    """Two sessions share the cached model; one's tweak must not reach the other."""
+    first = ablate(lab(), dz=4.0, dr=-3.0, scale=0.3)
+    assert first.metric[0].value != "100.0 %"
+    second = ablate(lab())
+    assert second.metric[0].value == "100.0 %"
+    lt = ba.run_addition(ba.pretrained(), 46955, 27509).trace.last
+    np.testing.assert_array_equal(heatmap_arrays(figure(second, "abl_heatmaps"))[0], lt.z.T.astype(np.float32))
+    shipped = ba.pretrained().gru.layers[0]
+    cached_fresh = ba.BitAdder.load(ba.ASSETS["pytorch"]).gru.layers[0]
+    np.testing.assert_array_equal(shipped.bias_ih, cached_fresh.bias_ih)
+
+
+def test_export_offered_for_pytorch_only():
+    at = lab()
+    assert at.get("download_button")
+    at.segmented_control(key="lab_conv").set_value("cho2014").run()
+    assert not at.get("download_button")
+    assert any("pytorch convention only" in c for c in texts(at.caption))

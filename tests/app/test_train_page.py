@@ -1,0 +1,47 @@
+"""Live training through AppTest (the in-page curves are watched in the browser tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gru_core import bit_addition as ba
+from gru_core.train import TrainConfig, train
+from helpers import app, figure, heatmap_arrays, texts
+
+
+def train_page():
+    at = app()
+    at.switch_page("views/train.py")
+    at.run()
+    return at
+
+
+def test_training_in_the_page_is_the_core_training_and_reaches_other_pages():
+    at = train_page()
+    at.number_input(key="tr_hidden").set_value(6).run()
+    at.number_input(key="tr_iters").set_value(30).run()
+    at.number_input(key="tr_seed").set_value(5).run()
+    at.button(key="tr_start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.startswith("Done: 30 iterations") for s in texts(at.success))
+    in_page = at.session_state["trained_adder"]
+    offline = train(TrainConfig(hidden_size=6, max_learn_iterations=30, harden_iterations=0, seed=5))
+    for a, b in zip(in_page.gru.layers[0].params().values(), offline.gru.layers[0].params().values()):
+        np.testing.assert_array_equal(a, b)  # same seed, same result
+    snap = ba.run_addition(offline, 173, 91).trace.last
+    shown = [fig for key, fig in __import__("helpers").figures(at).items() if "heatmap" in str(fig["data"][0]["type"])]
+    assert shown and np.array_equal(heatmap_arrays(shown[-1])[0], snap.z.T.astype(np.float32))
+    # the model is offered on the bit-addition page
+    at.switch_page("views/bit_addition.py").run()
+    at.radio(key="add_source").set_value("trained").run()
+    run = ba.run_addition(offline, 45, 27)
+    np.testing.assert_array_equal(heatmap_arrays(figure(at, "add_heatmaps"))[0], run.trace.last.z.T.astype(np.float32))
+
+
+def test_stop_keeps_the_partial_model():
+    at = train_page()
+    at.session_state["tr_partial"] = {"history": [(1, 0.7, 0.0)], "model": ba.pretrained(), "config": None}
+    at.button(key="tr_stop").click().run()
+    assert not at.exception
+    assert any("Stopped after 1 iterations" in w for w in texts(at.warning))
+    assert at.session_state["trained_adder"] is not None
