@@ -95,11 +95,13 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     page.wait_for_timeout(150)  # let the last deltas paint
 
 
-def open_app(page, url: str) -> None:
+def open_app(page, url: str, plots: bool = True) -> None:
+    """Open ``url`` and wait until the run is over (and, where the page has figures, drawn)."""
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp']")
     wait_idle(page)
-    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    if plots:
+        page.wait_for_selector(".js-plotly-plot", timeout=30_000)
 
 
 STEP_INPUT = "input[type=range][aria-label='Time step t']"
