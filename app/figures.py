@@ -38,6 +38,19 @@ def _layout(height: int, font_size: int, revision: str, **extra) -> dict:
                 uirevision=revision, paper_bgcolor="white", plot_bgcolor="white", **extra)
 
 
+def _figure(data: list, layout: dict) -> go.Figure:
+    """Build in one call, with every axis's and the legend's type at the layout's size: Streamlit's
+    plotly theme sets its own small tick fonts, which a projector needs overridden."""
+    size = layout["font"]["size"]
+    for key, axis in layout.items():
+        if key.startswith(("xaxis", "yaxis")):
+            axis.setdefault("tickfont", {"size": size - 2})
+            if "title" in axis:
+                axis["title"].setdefault("font", {"size": size})
+    layout.setdefault("legend", {}).setdefault("font", {"size": size - 1})
+    return go.Figure(data=data, layout=layout)
+
+
 def _title(text: str, font_size: int) -> dict:
     return dict(text=labels.plotly(text), font=dict(size=font_size + 1))
 
@@ -85,7 +98,7 @@ def gate_heatmaps(lt: LayerTrace, t: int, convention: Convention, *, unit: int |
         coloraxis2=dict(colorscale=theme.STATE_SCALE, cmin=theme.STATE_RANGE[0], cmax=theme.STATE_RANGE[1],
                         cmid=0.0, colorbar=dict(title=dict(text="state"), y=span + gap / 2, len=0.45,
                                                 thickness=14)))
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 def interpolation(lt: LayerTrace, t: int, convention: Convention, *, unit: int | None = None,
@@ -123,7 +136,7 @@ def interpolation(lt: LayerTrace, t: int, convention: Convention, *, unit: int |
                    showgrid=True, gridcolor="#eee"),
         yaxis=dict(title=dict(text="unit"), range=[H - 0.5, -0.5], showgrid=False,
                    **({"tickmode": "linear", "dtick": 1} if H <= 32 else {})))
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int, *,
@@ -135,7 +148,7 @@ def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int, *,
     T = len(target)
     rows = np.stack([xs[:, 0], xs[:, 1], target, output]).astype(np.float32)  # (4, T)
     names = ["a_t", "b_t", "true sum bit", "network output"]
-    show_text = T <= 70
+    show_text = T <= theme.BIT_TEXT_MAX_STEPS
     data = [go.Heatmap(
         z=rows, x=np.arange(T), y=[labels.plotly(n) for n in names], zmin=0, zmax=1, showscale=False,
         colorscale=[[0, "#f2f2f2"], [1, theme.H_PREV_COLOUR]], xgap=2, ygap=2,
@@ -149,7 +162,7 @@ def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int, *,
     layout = _layout(250, font_size, "bits", shapes=step_outline(t, yref="y", y0=-0.5, y1=3.5),
                      yaxis=dict(autorange="reversed"),
                      xaxis=dict(title=dict(text="time step t = bit position (least significant first)")))
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 def inputs(x: np.ndarray, t: int, *, feature_labels: list[str] | None = None,
@@ -164,7 +177,7 @@ def inputs(x: np.ndarray, t: int, *, feature_labels: list[str] | None = None,
     layout = _layout(int(min(420, 140 + 18 * I)), font_size, "inputs",
                      shapes=step_outline(t, yref="y", y0=-0.5, y1=I - 0.5),
                      yaxis=dict(autorange="reversed"), xaxis=dict(title=dict(text="time step t")))
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 def carry_units(corr: np.ndarray, *, font_size: int = theme.FONT_SIZE) -> go.Figure:
@@ -179,4 +192,4 @@ def carry_units(corr: np.ndarray, *, font_size: int = theme.FONT_SIZE) -> go.Fig
                                        arrowhead=2, ay=-30 if corr[best] >= 0 else 30)],
                      yaxis=dict(range=[-1.05, 1.05], title=dict(text="correlation with carry")),
                      xaxis=dict(title=dict(text="unit"), **({"tickmode": "linear", "dtick": 1} if H <= 32 else {})))
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)

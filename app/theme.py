@@ -35,6 +35,9 @@ PRESENT_FONT_SIZE = 20
 HEATMAP_HEIGHT = 520
 ROW_HEIGHT_PX = 22          # interpolation plot: pixels per hidden unit
 MAX_FIGURE_HEIGHT = 1400
+# Write 0/1 in the bit cells only while they are wide enough to read (and cheap to draw: plotly.js
+# lays out every cell's text on each step, which doubled the repaint time at 64-bit operands).
+BIT_TEXT_MAX_STEPS = 40
 
 PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d"]}

@@ -1,5 +1,6 @@
 """The bare-Streamlit baseline for bench_app: the same number of figures, arrays of the same shapes,
-a Next button in a fragment — and nothing else. What the real pages cost above this is our overhead.
+a Next button in a fragment, a slider that changes the data — and nothing else. What the real pages
+cost above this is our overhead.
 
 Query: ?T=65&H=16&I=2 (I = rows of the small input/bits figure)."""
 
@@ -12,7 +13,8 @@ T = int(st.query_params.get("T", 65))
 H = int(st.query_params.get("H", 16))
 I = int(st.query_params.get("I", 4))
 rng = np.random.default_rng(0)
-maps = [rng.random((H, T), dtype=np.float32) for _ in range(4)]
+shift = st.slider("Shift", -6.0, 6.0, 0.0, step=0.25)  # a tweak: new data, full rerun
+maps = [rng.random((H, T), dtype=np.float32) + np.float32(shift) for _ in range(4)]
 small = rng.random((I, T), dtype=np.float32)
 if "t" not in st.session_state:
     st.session_state.t = 0

@@ -1,7 +1,8 @@
 """A step change in a real Chromium: our pages against a bare Streamlit baseline, in one run.
 
-For each page the browser clicks Next N times; a step counts as done when every figure's step
-outline has moved to the new step (Plotly has re-rendered). Reported: median click-to-repaint,
+For each page the browser clicks Next N times, alternating with the baseline page click by click;
+a step counts as done when every figure's step outline has moved to the new step (Plotly has
+re-rendered). Reported: median click-to-repaint,
 the ratio to the baseline (same number of figures, arrays of the same shapes), and the bytes the
 server sent over the websocket per step.
 """
@@ -19,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, wait_idle  # noqa: E402
 
-STEPS = 15
+STEPS = 25
 # app.figures names its step outlines 'step'; the baseline does the same
 MARKERS_AT = """(t) => {
   const outline = s => s.type === 'rect' && s.name === 'step';
@@ -30,24 +31,102 @@ MARKERS_AT = """(t) => {
 }"""
 
 
-def measure(page, url: str, next_button: str) -> dict:
-    sent: list[int] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: sent.append(len(p))))
-    page.goto(url)
-    page.wait_for_selector(".js-plotly-plot")
-    wait_idle(page)
-    page.wait_for_function(MARKERS_AT, arg=0)
-    button = page.get_by_role("button", name=re.compile(f"^{next_button}"))
-    times, sizes = [], []
-    for step in range(1, STEPS + 1):
-        before = len(sent)
-        t0 = time.perf_counter()
-        button.click()
-        page.wait_for_function(MARKERS_AT, arg=step, polling="raf")
-        times.append(time.perf_counter() - t0)
+class StepProbe:
+    """One open page whose Next button is clicked and timed, step by step."""
+
+    def __init__(self, page, url: str) -> None:
+        self.page, self.sent, self.times, self.sizes, self.step = page, [], [], [], 0
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda p: self.sent.append(len(p))))
+        page.goto(url)
+        page.wait_for_selector(".js-plotly-plot")
         wait_idle(page)
-        sizes.append(sum(sent[before:]))
-    return {"median_s": statistics.median(times), "bytes": statistics.median(sizes)}
+        page.wait_for_function(MARKERS_AT, arg=0)
+        self.button = page.get_by_role("button", name=re.compile("^Next"))
+
+    def click(self) -> None:
+        self.step += 1
+        before = len(self.sent)
+        t0 = time.perf_counter()
+        self.button.click()
+        self.page.wait_for_function(MARKERS_AT, arg=self.step, polling="raf")
+        self.times.append(time.perf_counter() - t0)
+        wait_idle(self.page)
+        self.sizes.append(sum(self.sent[before:]))
+
+
+def measure_pair(browser, ours_url: str, bare_url: str) -> tuple[dict, dict]:
+    """Click both pages alternately, so drift in the machine's speed hits both alike."""
+    probes = []
+    for url in (ours_url, bare_url):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        probes.append(StepProbe(ctx.new_page(), url))
+    for _ in range(STEPS):
+        for probe in probes:
+            probe.click()
+    out = [{"median_s": statistics.median(p.times), "bytes": statistics.median(p.sizes)} for p in probes]
+    for p in probes:
+        p.page.context.close()
+    return out[0], out[1]
+
+
+Z_CHECKSUM = """() => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.data && p.data.length === 4 && p.data[0].type === 'heatmap');
+  return gd && gd._fullData ? Array.from(gd._fullData[0].z, row => Array.from(row)).flat().reduce((a, b) => a + b, 0) : null;
+}"""
+
+
+class TweakProbe:
+    """One open page with a slider nudged one notch at a time, timed until the z heatmap changes."""
+
+    def __init__(self, page, url: str, slider: str, prepare=None) -> None:
+        self.page, self.times, self.k = page, [], 0
+        page.goto(url)
+        page.wait_for_selector(".js-plotly-plot")
+        wait_idle(page)
+        if prepare:
+            prepare(page)
+        page.wait_for_function(Z_CHECKSUM)
+        self.knob = page.locator(f"input[type=range][aria-label='{slider}']")
+
+    def nudge(self) -> None:
+        before = self.page.evaluate(Z_CHECKSUM)
+        self.knob.focus()
+        t0 = time.perf_counter()
+        self.page.keyboard.press("ArrowRight" if self.k < STEPS // 2 + 1 else "ArrowLeft")
+        self.k += 1
+        self.page.wait_for_function(f"(old) => {{ const v = ({Z_CHECKSUM})(); return v !== null && v !== old; }}",
+                                    arg=before, polling="raf")
+        self.times.append(time.perf_counter() - t0)
+        wait_idle(self.page)
+
+
+def lab_ablate(page) -> None:
+    page.get_by_text("Turn the knobs of the trained adder", exact=True).click()
+    wait_idle(page)
+
+
+def measure_training(page, url: str, iterations: int) -> float:
+    """Iterations per second the training page reports for itself (its own clock around train())."""
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp']")
+    wait_idle(page)
+    box = page.get_by_role("spinbutton", name="Iterations (at most)")
+    box.fill(str(iterations))
+    box.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name=re.compile("^Train")).click()
+    done = page.get_by_text(re.compile(r"^Done: \d+ iterations"))
+    done.wait_for(timeout=300_000)
+    m = re.search(r"Done: (\d+) iterations in ([\d.]+) s", done.inner_text())
+    return int(m.group(1)) / float(m.group(2))
+
+
+def training_outside(iterations: int) -> float:
+    from gru_core.train import TrainConfig, train
+
+    t0 = time.perf_counter()
+    model = train(TrainConfig(max_learn_iterations=iterations, harden_iterations=0))
+    return model.metrics["iterations"] / (time.perf_counter() - t0)
 
 
 def run() -> list[dict]:
@@ -73,18 +152,38 @@ def run() -> list[dict]:
             print(f"\n== App: step change in Chromium ({STEPS} clicks each; median click → figures repainted) ==")
             print(f"   {'page':<32} {'ours s':>7} {'bare s':>7} {'ratio':>6} {'KB/step':>8} {'bare KB':>8}")
             for name, ours_path, base_path in cases:
-                results = []
-                for url, label in ((app_url + ours_path, "Next"), (base_url + base_path, "Next")):
-                    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-                    results.append(measure(ctx.new_page(), url, label))
-                    ctx.close()
-                ours, bare = results
+                ours, bare = measure_pair(browser, app_url + ours_path, base_url + base_path)
                 row = {"page": name, "ours_s": ours["median_s"], "bare_s": bare["median_s"],
                        "ratio": ours["median_s"] / bare["median_s"], "kb": ours["bytes"] / 1e3,
                        "bare_kb": bare["bytes"] / 1e3}
                 rows.append(row)
                 print(f"   {name:<32} {row['ours_s']:>7.3f} {row['bare_s']:>7.3f} {row['ratio']:>6.2f} "
                       f"{row['kb']:>8.1f} {row['bare_kb']:>8.1f}")
+
+            print(f"\n== App: slider tweak → new heatmaps in Chromium ({STEPS} notches; median) ==")
+            probes = [TweakProbe(browser.new_context(viewport={"width": 1280, "height": 900}).new_page(), url, name, prep)
+                      for url, name, prep in ((app_url + "/lab", "Shift the update-gate bias", lab_ablate),
+                                              (base_url + f"/?T={n_steps(46955, 27509)}&H=16&I=4", "Shift", None))]
+            for _ in range(STEPS):  # alternate, as for the steps
+                for probe in probes:
+                    probe.nudge()
+            ours, bare = (statistics.median(p.times) for p in probes)
+            for p in probes:
+                p.page.context.close()
+            row = {"page": "lab: update-gate bias knob", "ours_s": ours, "bare_s": bare, "ratio": ours / bare}
+            rows.append(row)
+            print(f"   {row['page']:<32} ours {row['ours_s']:.3f} s  bare {row['bare_s']:.3f} s  ratio {row['ratio']:.2f}")
+
+            print("\n== Live training: iterations per second in the page vs the same loop outside Streamlit ==")
+            iterations = 400
+            outside = training_outside(iterations)
+            ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+            inside = measure_training(ctx.new_page(), app_url + "/train", iterations)
+            ctx.close()
+            row = {"page": "training", "inside_its": inside, "outside_its": outside, "ratio": inside / outside}
+            rows.append(row)
+            print(f"   in the page {inside:.1f} it/s, outside {outside:.1f} it/s, ratio {row['ratio']:.2f}"
+                  f"  (default settings, at most {iterations} iterations, stops when 8-bit sums are exact)")
             browser.close()
     finally:
         for proc in (app_proc, base_proc):

@@ -306,6 +306,35 @@ class GRU:
             layer_input = lt.h
         return Trace(layers=tuple(traces), convention=self.convention)
 
+    def forward_batch(self, xs: np.ndarray) -> np.ndarray:
+        """Last layer's h for a batch, recording nothing: ``xs`` (B, T, I) -> (B, T, H).
+
+        For evaluating many sequences at once (e.g. exact-sum accuracy over hundreds of additions).
+        The same equation functions as :meth:`run`, broadcast over the batch; views use ``run``.
+        """
+        xs = np.asarray(xs)
+        if xs.ndim != 3 or xs.shape[0] == 0:
+            raise ValueError(f"xs must have shape (B, T, {self.input_size}) with B >= 1, got {xs.shape}")
+        self._check_inputs(xs.reshape(-1, xs.shape[2]) if xs.shape[1] else xs[0])  # width, dtype, finite
+        conv = self.convention
+        out = np.asarray(xs, dtype=self.dtype)
+        for layer in self.layers:
+            B, T = out.shape[:2]
+            H = layer.hidden_size
+            gi = out @ layer._weight_ih_t + layer.bias_ih                     # (B, T, 3H)
+            w_rz, w_n = layer._weight_hh_t[:, :2 * H], layer._weight_hh_t[:, 2 * H:]
+            b_rz, b_n = layer.bias_hh[:2 * H], layer.bias_hh[2 * H:]
+            h = np.zeros((B, H), self.dtype)
+            hs = np.empty((B, T, H), self.dtype)
+            for t in range(T):
+                g = eq.gate(gi[:, t, :2 * H], h @ w_rz + b_rz)                 # (B, 2H)
+                r, z = g[:, :H], g[:, H:]
+                hidden_n = (h if conv.reset_after_matmul else eq.reset_state(r, h)) @ w_n + b_n
+                n = eq.candidate(gi[:, t, 2 * H:], hidden_n, r, conv)
+                h = hs[:, t] = eq.blend(h, n, z, conv)
+            out = hs
+        return out
+
     def _check_inputs(self, xs: np.ndarray) -> np.ndarray:
         try:
             xs = np.asarray(xs)

@@ -125,3 +125,13 @@ def test_carry_correlation_finds_a_carry_unit(adder):
     corr = ba.carry_correlation(adder, additions=100, bits=12, seed=1)
     assert corr.shape == (adder.gru.hidden_size,)
     assert np.abs(corr).max() > 0.9  # some unit tracks the carry almost perfectly
+
+
+def test_batched_accuracy_agrees_with_add_sum_by_sum():
+    """exact_sum_accuracy runs additions as a batch; add runs one recorded trace: same verdicts."""
+    model = ba.pretrained()
+    tweaked = model.with_gru(model.gru.ablated(update_bias_shift=1.0))  # a model that makes mistakes
+    acc = ba.exact_sum_accuracy(tweaked, 12, 150, seed=3)
+    pairs = ba.random_operands(np.random.default_rng(3), 12, 150)
+    by_add = sum(ba.add(tweaked, a, b) == a + b for a, b in pairs) / 150
+    assert 0 < acc < 1 and acc == by_add

@@ -158,3 +158,12 @@ def test_ablated_is_a_copy_with_the_knobs_applied():
         np.testing.assert_array_equal(new.weight_hh, old.weight_hh * 0.5)
         np.testing.assert_array_equal(new.weight_ih, old.weight_ih)
     assert GRU.random(2, 3, 2, seed=0).layers[0].bias_ih.tolist() == gru.layers[0].bias_ih.tolist()
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_forward_batch_equals_run_for_every_sequence(convention):
+    gru = GRU.random(2, 5, 2, seed=1, scale=2.5, convention=convention)
+    xs = np.random.default_rng(2).normal(size=(7, 11, 2))
+    batch = gru.forward_batch(xs)
+    for b in range(7):
+        np.testing.assert_allclose(batch[b], gru.run(xs[b]).h, atol=1e-12, rtol=0)

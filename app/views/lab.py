@@ -60,6 +60,7 @@ def resize() -> None:
     ss.lab_version = ss.get("lab_version", 0) + 1
 
 
+@st.fragment  # an edit reruns this section only, not the whole page
 def tiny_gru() -> None:
     if "lab_tables" not in ss:
         ss.lab_preset = next(iter(presets.PRESETS))
@@ -110,6 +111,7 @@ def reset_knobs() -> None:
     ss.abl_dz, ss.abl_dr, ss.abl_scale = 0.0, 0.0, 1.0
 
 
+@st.fragment  # a knob reruns this section only; the step view inside is a fragment of its own
 def ablate() -> None:
     ss.setdefault("abl_dz", 0.0)
     ss.setdefault("abl_dr", 0.0)
