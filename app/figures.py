@@ -33,8 +33,8 @@ def step_outline(t: int, xref: str = "x", yref: str = "paper", y0: float = 0.0, 
             for colour, width in ((theme.STEP_MARKER_OUTER, 4), (theme.STEP_MARKER_INNER, 1.5))]
 
 
-def _layout(height: int, font_size: int, revision: str, **extra) -> dict:
-    return dict(height=height, margin=dict(l=60, r=20, t=60, b=50), font=dict(size=font_size),
+def _layout(height: int, font_size: int, revision: str, bottom: int = 50, **extra) -> dict:
+    return dict(height=height, margin=dict(l=60, r=20, t=60, b=bottom), font=dict(size=font_size),
                 uirevision=revision, paper_bgcolor="white", plot_bgcolor="white", **extra)
 
 
@@ -83,14 +83,16 @@ def gate_heatmaps(lt: LayerTrace, t: int, convention: Convention, *, unit: int |
                                      **({"matches": "x"} if i else {}),
                                      **({"title": dict(text="time step t")} if i == 3 else {}))
         layout[f"yaxis{sfx}"] = dict(domain=[bottom, round(top, 6)], anchor=f"x{sfx}",
-                                     range=[H - 0.5, -0.5], title=dict(text="unit"))
+                                     range=[H - 0.5, -0.5], title=dict(text="unit"),
+                                     **({"tickmode": "linear", "dtick": 1 if H <= 8 else 5} if H <= 32 else {}))
         annotations.append(dict(text=labels.plotly(labels.gate_title(field, convention)), showarrow=False,
                                 x=0, xref="paper", xanchor="left", y=round(top, 6), yref="paper",
                                 yanchor="bottom", font=dict(size=font_size)))
         if unit is not None:
             shapes.append(dict(type="line", xref=f"x{sfx}", yref=f"y{sfx}", x0=-0.5, x1=T - 0.5,
                                y0=unit, y1=unit, line=dict(color=theme.HIGHLIGHT_COLOUR, width=1.5, dash="dot")))
-    shapes += step_outline(t)
+        # per panel, so the outline never crosses a panel's title
+        shapes += step_outline(t, xref=f"x{sfx}", yref=f"y{sfx} domain")
     layout.update(
         annotations=annotations, shapes=shapes,
         coloraxis=dict(colorscale=theme.GATE_SCALE, cmin=theme.GATE_RANGE[0], cmax=theme.GATE_RANGE[1],
@@ -127,11 +129,13 @@ def interpolation(lt: LayerTrace, t: int, convention: Convention, *, unit: int |
     if unit is not None:
         shapes.append(dict(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=unit - 0.45, y1=unit + 0.45,
                            fillcolor=theme.HIGHLIGHT_COLOUR, opacity=0.2, line=dict(width=0), layer="below"))
-    height = int(min(theme.MAX_FIGURE_HEIGHT, 160 + theme.ROW_HEIGHT_PX * H))
+    plot_px = max(90, theme.ROW_HEIGHT_PX * H)
+    height = int(min(theme.MAX_FIGURE_HEIGHT, plot_px + 200))
     layout = _layout(
-        height, font_size, "interpolation", shapes=shapes,
+        height, font_size, "interpolation", bottom=110, shapes=shapes,
         title=_title(f"Step {t}: {labels.blend_sentence(convention)}", font_size),
-        legend=dict(orientation="h", y=-0.12 if H > 4 else -0.4),
+        # below the axis title, whatever the plot's height: an offset in pixels, turned into paper units
+        legend=dict(orientation="h", yanchor="top", y=-70 / min(plot_px, theme.MAX_FIGURE_HEIGHT - 200)),
         xaxis=dict(range=[-1.08, 1.08], title=dict(text="value"), zeroline=True, zerolinecolor="#ccc",
                    showgrid=True, gridcolor="#eee"),
         yaxis=dict(title=dict(text="unit"), range=[H - 0.5, -0.5], showgrid=False,
