@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 
 from gru_core import CONVENTIONS
+from gru_core.bit_addition import n_steps
 
 MAX_OPERAND_BITS = 1024    # the bit-addition page accepts operands up to this many bits
 MAX_OPERAND_CHARS = 1100   # a 1024-bit number written as 0b…; anything longer is refused unparsed
@@ -83,12 +84,6 @@ def _first(params: Mapping[str, object], key: str) -> str | None:
     return None if v is None else str(v)
 
 
-def steps_for(a: int, b: int) -> int:
-    from gru_core.bit_addition import n_steps
-
-    return n_steps(a, b)
-
-
 @dataclass(frozen=True)
 class AdditionView:
     """Everything the bit-addition page needs to reopen exactly: ?a=13&b=7&t=2&unit=0&conv=pytorch"""
@@ -104,7 +99,7 @@ class AdditionView:
         msgs: list[str] = []
         a = parse_operand(_first(params, "a"), "a", DEFAULT_A, msgs)
         b = parse_operand(_first(params, "b"), "b", DEFAULT_B, msgs)
-        T = steps_for(a, b)
+        T = n_steps(a, b)
         t = parse_int(_first(params, "t"), "t", 0, 0, T - 1, msgs, what="a step number")
         unit = parse_int(_first(params, "unit"), "unit", 0, 0, hidden_size - 1, msgs, what="a unit number")
         conv = parse_choice(_first(params, "conv"), "conv", "pytorch", tuple(CONVENTIONS), msgs)
@@ -115,7 +110,7 @@ class AdditionView:
 
     def with_operands(self, a: int, b: int) -> AdditionView:
         """New operands keep the step if it still exists, else go to the last step."""
-        return replace(self, a=a, b=b, t=min(self.t, steps_for(a, b) - 1))
+        return replace(self, a=a, b=b, t=min(self.t, n_steps(a, b) - 1))
 
 
 SEQUENCE_MODES = ("numbers", "text", "csv")

@@ -70,6 +70,18 @@ def decode(bits: np.ndarray) -> int:
     return from_bits(bits)
 
 
+def adversarial_pairs(max_k: int = 1024):
+    """Long carry chains — what uniform random operands almost never contain (a run of k
+    propagating positions has chance 2^-k) and what a teacher tries first: 2^k − 1 plus 1, 0 or
+    itself, 2^k + (2^k − 1), and 1010… + 0101… + 1 (a chain of 2k bits)."""
+    for k in (1, 2, 7, 8, 31, 32, 33, 63, 64, 100, 255, 256, 1000, 1024):
+        if k > max_k:
+            break
+        ones = (1 << k) - 1
+        alternating = int("10" * k, 2)
+        yield from [(ones, 1), (ones, ones), (1 << k, ones), (ones, 0), (alternating, (alternating >> 1) + 1)]
+
+
 def random_operands(rng: np.random.Generator, bits: int, count: int) -> list[tuple[int, int]]:
     """``count`` pairs of uniformly random ``bits``-bit operands drawn from an explicit RNG."""
     raw = rng.integers(0, 2, size=(count, 2, bits), dtype=np.uint8)

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import components, figures, theme
+from app import components, figures, services, theme
 from gru_core import bit_addition as ba
 from gru_core.train import Progress, TrainConfig, train
 
@@ -129,5 +129,13 @@ if done:
                 + ", ".join(f"**{100 * v:.1f} %** at {b} bits" for b, v in acc.items()) + ".")
     st.caption(f"{model.gru!r}. Open *Bit addition* or *Your sequence* and pick "
                "“trained in this tab” to step through it.")
+    if model.gru.convention.name == "pytorch":
+        st.download_button("Download the GRU as a torch.nn.GRU state_dict", icon=":material/download:",
+                           data=lambda: services.state_dict_bytes(model.gru), file_name="bit_adder_gru.pt",
+                           mime="application/octet-stream", on_click="ignore", key="tr_export",
+                           help=f"torch.nn.GRU(2, {model.gru.hidden_size}).load_state_dict(torch.load(f)); "
+                                "the readout is not part of torch.nn.GRU.")
+    else:
+        st.caption("Export is offered in the pytorch convention only: torch.nn.GRU computes no other.")
 elif not start:
     status.info("Press Train to start.", icon=":material/model_training:")

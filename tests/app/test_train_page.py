@@ -31,6 +31,7 @@ def test_training_in_the_page_is_the_core_training_and_reaches_other_pages():
     snap = ba.run_addition(offline, 173, 91).trace.last
     shown = [fig for key, fig in __import__("helpers").figures(at).items() if "heatmap" in str(fig["data"][0]["type"])]
     assert shown and np.array_equal(heatmap_arrays(shown[-1])[0], snap.z.T.astype(np.float32))
+    assert [b for b in at.get("download_button")]  # and it can be exported as a torch.nn.GRU state_dict
     # the model is offered on the bit-addition page
     at.switch_page("views/bit_addition.py").run()
     at.radio(key="add_source").set_value("trained").run()

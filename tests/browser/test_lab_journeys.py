@@ -40,7 +40,7 @@ def test_a_knob_changes_the_heatmaps_and_the_accuracy(page, app_url):
     after = page.evaluate(Z_OF_HEATMAPS)
     assert after != before
     assert metric.inner_text() != "100.0 %"
-    shot(page, "lab_update_bias_plus_2")
+    shot(page, "lab_update_bias_plus_3")
     assert not page.errors
 
 
