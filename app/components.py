@@ -47,12 +47,10 @@ def sync_query(values: dict[str, str]) -> None:
 
 def convention_controls(key: str, default: str) -> Convention:
     """The convention picker with its one-line explanation; returns the chosen Convention."""
-    if key not in st.session_state:
-        st.session_state[key] = default
+    if st.session_state.get(key) is None:  # first visit, or the choice was clicked off
+        st.session_state[key] = st.session_state.get(f"{key}_last", default)
     name = st.segmented_control("Convention", options=list(CONVENTIONS), key=key,
                                 help="Which way of writing the GRU equations the page uses.")
-    if name is None:  # segmented controls can be deselected: keep the last choice
-        name = st.session_state.get(f"{key}_last", default)
     st.session_state[f"{key}_last"] = name
     convention = CONVENTIONS[name]
     st.caption(labels.md(labels.explain(convention)))
@@ -72,9 +70,8 @@ def render_step_view(lt: LayerTrace, convention: Convention, *, prefix: str, ini
     T, H = lt.steps, lt.hidden_size
     ss = st.session_state
     kt, ku, kplay, kspeed, ktick = (f"{prefix}_{n}" for n in ("t", "unit", "playing", "speed", "tick"))
-    # widget keys vanish while their widget is hidden (presentation mode): keep a copy to come back to
-    _init(kt, ss.get(f"{kt}_keep", initial_t))
-    _init(ku, ss.get(f"{ku}_keep", initial_unit))
+    _init(kt, initial_t)      # kept across hidden runs by state.PERSISTENT_KEYS
+    _init(ku, initial_unit)
     _init(kplay, False)
     _init(kspeed, "normal")
     ss[kt] = steps.clamp(ss[kt], T)
@@ -125,7 +122,6 @@ def render_step_view(lt: LayerTrace, convention: Convention, *, prefix: str, ini
             st.number_input(f"Unit whose equations are written out (0–{H - 1})", 0, H - 1,
                             key=ku, step=1)
         unit = int(ss[ku])
-        ss[f"{kt}_keep"], ss[f"{ku}_keep"] = t, unit
         if query is not None:
             sync_query(query(t, unit))
         fs = font_size()

@@ -12,6 +12,8 @@ import numpy as np
 
 from gru_core import Convention, LayerTrace
 
+from . import labels
+
 DIGITS = 4
 
 
@@ -66,24 +68,24 @@ def step_equations(lt: LayerTrace, t: int, j: int, convention: Convention) -> li
                     rf"= \sigma\left({num(pre(g))}\right) = {num(r if g == 'r' else z)}"))
     if convention.reset_after_matmul:
         eqs.append(Equation(
-            caption="candidate state (reset applied after the matrix)",
+            caption=labels.candidate_caption(convention),
             symbolic=r"\tilde h_t &= \tanh\left(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\right)",
             numeric=rf"\tilde h{sub} &= \tanh\left({num(ip('n'))} + {num(r)} \cdot {num(hp('n'), paren=True)}\right) "
                     rf"= \tanh\left({num(pre('n'))}\right) = {num(n)}"))
     else:
         eqs.append(Equation(
-            caption="candidate state (reset applied before the matrix)",
+            caption=labels.candidate_caption(convention),
             symbolic=r"\tilde h_t &= \tanh\left(W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}\right)",
             numeric=rf"\tilde h{sub} &= \tanh\left({num(ip('n'))} + {num(hp('n'), paren=True)}\right) "
                     rf"= \tanh\left({num(pre('n'))}\right) = {num(n)}"))
     if convention.z_keeps_old:
         eqs.append(Equation(
-            caption="new state (z weighs the old state)",
+            caption=labels.blend_caption(convention),
             symbolic=r"h_t &= (1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}",
             numeric=rf"h{sub} &= (1 - {num(z)}) \cdot {num(n, paren=True)} + {num(z)} \cdot {num(hp_, paren=True)} = {num(h)}"))
     else:
         eqs.append(Equation(
-            caption="new state (z weighs the candidate)",
+            caption=labels.blend_caption(convention),
             symbolic=r"h_t &= (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t",
             numeric=rf"h{sub} &= (1 - {num(z)}) \cdot {num(hp_, paren=True)} + {num(z)} \cdot {num(n, paren=True)} = {num(h)}"))
     return eqs

@@ -58,3 +58,17 @@ def blend_sentence(convention: Convention) -> str:
     return ("h_t sits a fraction (1 − z) of the way from h_{t-1} to h̃_t"
             if convention.z_keeps_old else
             "h_t sits a fraction z of the way from h_{t-1} to h̃_t")
+
+
+def candidate_caption(convention: Convention) -> str:
+    """Plain text (it goes in a LaTeX \\text{}): where the reset gate acts in this convention."""
+    return ("candidate state (reset applied after the matrix)" if convention.reset_after_matmul
+            else "candidate state (reset applied before the matrix)")
+
+
+def blend_caption(convention: Convention) -> str:
+    return ("new state (z weighs the old state)" if convention.z_keeps_old
+            else "new state (z weighs the candidate)")
+
+
+TRAIN_CONVENTIONS = "pytorch trains torch.nn.GRU; cho2014 the reset-before-the-matrix GRU."

@@ -37,11 +37,17 @@ def _check_size(T: int, I: int) -> None:
         raise SequenceError(f"The sequence has {I} features per step; the page runs at most {MAX_FEATURES}.")
 
 
-def _finite(values: np.ndarray, where: str) -> None:
+MAX_ABS_VALUE = 1e6
+
+
+def _check_values(values: np.ndarray, where: str) -> None:
+    """Finite, and small enough that the gates still mean something (tanh/σ saturate long before)."""
     bad = np.argwhere(~np.isfinite(values))
     if bad.size:
         raise SequenceError(f"{where} holds a value that is not a finite number (NaN or infinity) "
                             f"at step {int(bad[0][0])}.")
+    if values.size and np.abs(values).max() > MAX_ABS_VALUE:
+        raise SequenceError(f"{where} holds a number larger than {MAX_ABS_VALUE:,.0f} in size; scale it down.")
 
 
 def parse_numbers(text: str) -> Sequence:
@@ -57,9 +63,7 @@ def parse_numbers(text: str) -> Sequence:
             raise SequenceError(f"Step {i} is '{shown}', which is not a number. Separate numbers "
                                 "with commas or spaces, e.g. 0.5, -1, 2") from None
     xs = np.array(values, dtype=np.float64)[:, None]
-    _finite(xs, "The sequence")
-    if np.abs(xs).max() > 1e6:
-        raise SequenceError("A number is larger than 1,000,000 in size; scale the sequence down.")
+    _check_values(xs, "The sequence")
     return Sequence(xs=xs, feature_labels=["x"], step_labels=None)
 
 
@@ -71,7 +75,7 @@ def parse_text(text: str) -> Sequence:
     index = {c: i for i, c in enumerate(vocab)}
     xs = np.zeros((len(text), len(vocab)), np.float64)
     xs[np.arange(len(text)), [index[c] for c in text]] = 1.0
-    shown = [repr(c)[1:-1] if c.strip() else "␣" if c == " " else repr(c)[1:-1] for c in vocab]
+    shown = ["␣" if c == " " else repr(c)[1:-1] for c in vocab]  # a space, or the character escaped
     return Sequence(xs=xs, feature_labels=[f"'{c}'" for c in shown],
                     step_labels=[("␣" if c == " " else c) for c in text])
 
@@ -121,5 +125,5 @@ def parse_csv(data: bytes) -> Sequence:
                                         f"'{c[:20]}', which is not a number.") from None
         raise
     _check_size(*xs.shape)
-    _finite(xs, "The file")
+    _check_values(xs, "The file")
     return Sequence(xs=xs, feature_labels=header or [f"x[{i}]" for i in range(width)], step_labels=None)

@@ -13,6 +13,22 @@ from dataclasses import asdict, dataclass, replace
 from gru_core import CONVENTIONS
 from gru_core.bit_addition import n_steps
 
+# Widget values that must outlive their widget. Streamlit forgets a widget's value in any run that
+# does not draw it (another page, a folded section, presentation mode); the entry script re-asserts
+# these keys on every run so coming back finds everything as it was. Buttons, uploads and data
+# editors cannot be set this way and are not listed.
+_STEP_KEYS = ("t", "unit", "speed")
+PERSISTENT_KEYS = (
+    "add_a_text", "add_b_text", "add_random_bits", "add_conv", "add_source",
+    *(f"add_{k}" for k in _STEP_KEYS),
+    "seq_mode", "seq_text", "seq_model", "seq_hidden", "seq_seed", "seq_scale", "seq_conv", "seq_layer",
+    *(f"seq_{k}" for k in _STEP_KEYS),
+    "lab_mode", "lab_preset", "lab_hidden", "lab_input_size", "lab_conv", "lab_inputs",
+    *(f"lab_{k}" for k in _STEP_KEYS),
+    "abl_dz", "abl_dr", "abl_scale", *(f"abl_{k}" for k in _STEP_KEYS),
+    "tr_hidden", "tr_lr", "tr_bits", "tr_seed", "tr_iters", "tr_conv", "tr_harden",
+)
+
 MAX_OPERAND_BITS = 1024    # the bit-addition page accepts operands up to this many bits
 MAX_OPERAND_CHARS = 1100   # a 1024-bit number written as 0b…; anything longer is refused unparsed
 DEFAULT_A, DEFAULT_B = 45, 27   # 101101 + 011011: a carry at five of the six columns

@@ -22,8 +22,12 @@ st.set_page_config(page_title="GRU Gate Lab", page_icon=":material/tune:", layou
 
 VIEWS = Path(__file__).parent / "views"
 
-# Presentation mode belongs to the whole app: read ?present= once per session, then the toggle rules.
 ss = st.session_state
+for key in state.PERSISTENT_KEYS:  # see state.PERSISTENT_KEYS: a value outlives its hidden widget
+    if key in ss:
+        ss[key] = ss[key]
+
+# Presentation mode belongs to the whole app: read ?present= once per session, then the toggle rules.
 if "present" not in ss:
     ss.present, ss.present_messages = state.parse_present(st.query_params)
 with st.sidebar:
@@ -40,9 +44,8 @@ pages = [
     st.Page(VIEWS / "lab.py", title="Parameter lab", icon=":material/tune:", url_path="lab"),
     st.Page(VIEWS / "train.py", title="Train it yourself", icon=":material/model_training:", url_path="train"),
 ]
-st.navigation(pages).run()
-# written after the page so the page's own parameters are already in place
 if ss.present:
     st.query_params["present"] = "1"
 elif "present" in st.query_params:
     del st.query_params["present"]
+st.navigation(pages).run()

@@ -16,6 +16,12 @@ STATE_SCALE = "RdBu_r"
 # Carry correlation in [-1, 1] uses the state scale's diverging logic.
 CORR_SCALE = STATE_SCALE
 
+# The input sequence: a plain grey ramp, so it never reads as a gate or a state.
+INPUT_SCALE = "Greys"
+BIT_ZERO_COLOUR = "#f2f2f2"   # a 0 bit; a 1 bit is H_PREV_COLOUR
+GRID_COLOUR = "#eeeeee"
+ZERO_LINE_COLOUR = "#cccccc"
+
 # Okabe–Ito colours: distinguishable with every common colour-vision deficiency.
 H_PREV_COLOUR = "#0072B2"   # blue:   the old state h_{t-1}
 H_TILDE_COLOUR = "#E69F00"  # orange: the candidate h̃_t

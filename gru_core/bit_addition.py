@@ -20,7 +20,6 @@ from .trace import Trace
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 # One trained network per reset placement; chung2014 is the cho2014 network re-expressed exactly.
 ASSETS = {"pytorch": ASSETS_DIR / "bit_adder.pt", "cho2014": ASSETS_DIR / "bit_adder_cho2014.pt"}
-INPUT_LABELS = ("a_t", "b_t")
 
 
 def check_operand(value: Any, name: str = "operand") -> int:
@@ -109,7 +108,8 @@ class BitAdder:
         object.__setattr__(self, "readout_bias", float(self.readout_bias))
 
     def with_gru(self, gru: GRU) -> BitAdder:
-        return BitAdder(gru, self.readout_weight, self.readout_bias, self.config, self.metrics)
+        """The same readout on another GRU (a tweak, a relabelling); config and metrics are copied."""
+        return BitAdder(gru, self.readout_weight, self.readout_bias, dict(self.config), dict(self.metrics))
 
     def trace(self, a: int, b: int) -> Trace:
         xs, _ = encode(a, b)
@@ -200,10 +200,11 @@ def run_addition(model: BitAdder, a: int, b: int) -> AdditionRun:
     xs, target = encode(a, b)
     trace = model.gru.run(xs)
     logits = model.readout(trace)
-    for arr in (xs, target, logits):
+    true_carries, output = carries(a, b), (logits > 0).astype(np.uint8)
+    for arr in (xs, target, logits, true_carries, output):  # shared between sessions by the app's cache
         arr.flags.writeable = False
-    return AdditionRun(a=a, b=b, xs=xs, target=target, carries=carries(a, b), trace=trace,
-                       logits=logits, output=(logits > 0).astype(np.uint8))
+    return AdditionRun(a=a, b=b, xs=xs, target=target, carries=true_carries, trace=trace,
+                       logits=logits, output=output)
 
 
 def add(model: BitAdder, a: int, b: int) -> int:

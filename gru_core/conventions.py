@@ -1,6 +1,6 @@
 """The three GRU conventions, named once.
 
-The sources disagree on two independent choices (GUIDE.md §2):
+The sources disagree on two independent choices (README, "The three conventions"):
 
 * where the reset gate acts: *after* the recurrent matrix, r ⊙ (W_hn h + b_hn) (PyTorch, cuDNN,
   Keras ``reset_after=True``), or *before* it, W_hn (r ⊙ h) + b_hn (Cho et al. 2014);

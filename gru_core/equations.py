@@ -1,4 +1,7 @@
-"""The GRU equations — the only place they are written.
+"""The GRU equations — the only place the NumPy core writes them.
+
+(gru_core/torch_cells.py writes the cho2014 form once more in torch, because training needs autograd;
+a test holds the two to 1e-12.)
 
 Every function broadcasts over leading axes, so the same code computes one step (H,) inside the
 recurrence and is what tests and views refer to. ``out=`` lets the recurrence write straight into
@@ -70,8 +73,3 @@ def blend(h_prev: np.ndarray, h_tilde: np.ndarray, z: np.ndarray, convention: Co
     np.multiply(out, z, out=out)
     np.add(out, start, out=out)
     return out
-
-
-def take_fraction(z: np.ndarray, convention: Convention) -> np.ndarray:
-    """How far h_t moves from h_{t-1} towards h̃_t: 1 − z (z keeps old) or z (chung2014)."""
-    return 1.0 - z if convention.z_keeps_old else z

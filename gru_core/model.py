@@ -133,6 +133,9 @@ class GRU:
         if not layers:
             raise ValueError("a GRU needs at least one layer")
         for k in range(1, len(layers)):
+            if layers[k].hidden_size != layers[0].hidden_size:  # as in torch.nn.GRU; h0 is (layers, H)
+                raise ValueError(f"every layer must have the same number of hidden units: layer 0 has "
+                                 f"{layers[0].hidden_size}, layer {k} has {layers[k].hidden_size}")
             if layers[k].input_size != layers[k - 1].hidden_size:
                 raise ValueError(
                     f"layer {k} expects {layers[k].input_size} inputs but layer {k - 1} has "

@@ -1,4 +1,4 @@
-"""An independent, deliberately plain GRU step for the tests: written from GUIDE.md §2's table with
+"""An independent, deliberately plain GRU step for the tests: written from the README's conventions table with
 explicit per-gate matrices and 1/(1+e^{-x}), sharing no code with gru_core."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The relations between the conventions (GUIDE.md §2) — and that they are not all the same model."""
+"""The relations between the conventions (README, "The three conventions") — and that they are not all the same model."""
 
 from __future__ import annotations
 

@@ -87,3 +87,10 @@ def test_from_torch_refuses_what_it_cannot_represent():
 def test_random_checks_sizes():
     with pytest.raises(ValueError, match="hidden_size must be a positive integer"):
         GRU.random(2, 0)
+
+
+def test_layers_must_share_a_hidden_size():
+    a = GRU.random(2, 4, seed=0).layers[0]
+    b = GRU.random(4, 3, seed=0).layers[0]
+    with pytest.raises(ValueError, match="same number of hidden units: layer 0 has 4, layer 1 has 3"):
+        GRU([a, b])

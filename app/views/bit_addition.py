@@ -48,7 +48,8 @@ with controls:
     c1.text_input("a", key="add_a_text", on_change=clear_messages,
                   help=f"A non-negative whole number, up to {state.MAX_OPERAND_BITS} bits (0b… and 0x… work too).")
     c2.text_input("b", key="add_b_text", on_change=clear_messages)
-    c3.selectbox("bits", [8, 16, 64, 256, 1024], index=1, key="add_random_bits",
+    ss.setdefault("add_random_bits", 16)
+    c3.selectbox("bits", [8, 16, 64, 256, 1024], key="add_random_bits",
                  help="Size of the random example")
     c4.button("Random example", icon=":material/casino:", on_click=random_example, width="stretch")
 

@@ -34,6 +34,7 @@ def load_preset() -> None:
     p = presets.PRESETS[ss.lab_preset]
     r, z, n = p.r, p.z, p.n
     ss.lab_tables = {"r": r, "z": z, "n": n}
+    ss.pop("lab_edited", None)
     ss.lab_features = list(p.features)
     ss.lab_inputs = p.inputs
     ss.lab_hidden, ss.lab_input_size = r.shape[0], len(p.features)
@@ -41,11 +42,11 @@ def load_preset() -> None:
 
 
 def resize() -> None:
-    """New sizes keep every number that still has a place; new ones start at 0."""
+    """New sizes keep every number (as edited) that still has a place; new ones start at 0."""
     H, I = int(ss.lab_hidden), int(ss.lab_input_size)
     old_I = len(ss.lab_features)
     tables = {}
-    for g, table in ss.lab_tables.items():
+    for g, table in ss.get("lab_edited", ss.lab_tables).items():
         old_H = table.shape[0]
         new = np.zeros((H, I + H + 2))
         h, i = min(H, old_H), min(I, old_I)
@@ -54,6 +55,7 @@ def resize() -> None:
         new[:h, I + H:] = table[:h, old_I + old_H:]                   # biases
         tables[g] = new
     ss.lab_tables = tables
+    ss.pop("lab_edited", None)
     ss.lab_features = (ss.lab_features + [f"x[{k}]" for k in range(old_I, I)])[:I]
     rows = [line.split(",") for line in ss.lab_inputs.strip().splitlines() if line.strip()]
     ss.lab_inputs = "\n".join(",".join((r + ["0"] * I)[:I]) for r in rows)
@@ -76,7 +78,8 @@ def tiny_gru() -> None:
                    "numbers through its own equations.")
         st.text_area("Input sequence: one step per line, one number per input, comma separated",
                      key="lab_inputs", height=120)
-        H, I = int(ss.lab_hidden), int(ss.lab_input_size)
+        # the tables are the truth for the sizes (the size widgets only ask for a resize)
+        H, I = ss.lab_tables["r"].shape[0], len(ss.lab_features)
         st.markdown("**Every weight and bias** — one row per hidden unit; edit any cell.")
         edited = {}
         for g, title in (("r", "reset gate r"), ("z", "update gate z"), ("n", "candidate h̃")):
@@ -87,6 +90,7 @@ def tiny_gru() -> None:
                                  column_config={c: st.column_config.NumberColumn(c, format="%.3f", step=0.1)
                                                 for c in cols})
             edited[g] = out.to_numpy(dtype=np.float64, na_value=0.0)
+        ss.lab_edited = edited  # what resize() starts from
     try:
         xs = parse_csv(ss.lab_inputs.encode()).xs
         if xs.shape[1] != I:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import components, figures, services
 from gru_core import io
-from app.sequences import MAX_UPLOAD_BYTES, SequenceError, parse_csv, parse_numbers, parse_text
+from app.sequences import MAX_ABS_VALUE, MAX_UPLOAD_BYTES, SequenceError, parse_csv, parse_numbers, parse_text
 from app.state import MAX_FEATURES, MAX_HIDDEN, MAX_STEPS, SequenceView
 
 st.title("Your own sequence")
@@ -14,8 +14,9 @@ components.intro(
     "Feed the GRU anything: a list of numbers (think daily sales), a sentence (each character becomes "
     "a one-hot vector), or a CSV file with one row per step. Then step through it exactly as on the "
     "addition page. "
-    f"Limits: at most **{MAX_STEPS:,} steps**, **{MAX_FEATURES} features** per step, "
-    f"**{MAX_HIDDEN} hidden units**, uploads up to **{MAX_UPLOAD_BYTES / 1e6:.0f} MB**.")
+    f"Limits: at most **{MAX_STEPS:,} steps**, **{MAX_FEATURES} features** per step, values up to "
+    f"**{MAX_ABS_VALUE:,.0f}** in size, **{MAX_HIDDEN} hidden units** (uploaded GRUs too), CSV files up to "
+    f"**{MAX_UPLOAD_BYTES / 1e6:.0f} MB**.")
 
 ss = st.session_state
 if "seq_view" not in ss:
@@ -78,7 +79,7 @@ if random_model:
 elif ss.seq_model == "adder":
     gru = services.bit_adder(convention.name).gru
 elif ss.seq_model == "trained":
-    gru = trained.gru.with_convention(convention) if convention.name == trained.gru.convention.name else None
+    gru = trained.gru if convention.name == trained.gru.convention.name else None
     if gru is None:
         st.error(f"The adder trained in this tab uses the {trained.gru.convention.name} convention; pick that "
                  "convention to run it (other equations would be another network).", icon=":material/error:")
@@ -98,6 +99,10 @@ else:
         st.error(str(err), icon=":material/error:")
         st.stop()
     gru = loaded.gru
+    if gru.hidden_size > MAX_HIDDEN:
+        st.error(f"This GRU has {gru.hidden_size} hidden units; the page shows at most {MAX_HIDDEN}.",
+                 icon=":material/error:")
+        st.stop()
     if loaded.note:
         st.caption(loaded.note)
     if gru.input_size != I:

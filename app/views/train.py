@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from app import components, figures, services, theme
+from app import components, figures, labels, services, theme
 from gru_core import bit_addition as ba
 from gru_core.train import Progress, TrainConfig, train
 
@@ -22,17 +21,21 @@ ss = st.session_state
 EXAMPLE = (173, 91)           # 8-bit operands, five carries
 UPDATE_EVERY_S = 0.3          # redraw at most this often: drawing costs far more than one iteration
 
+DEFAULTS = TrainConfig()
+for key, value in (("tr_hidden", DEFAULTS.hidden_size), ("tr_lr", DEFAULTS.lr), ("tr_bits", DEFAULTS.bits),
+                   ("tr_seed", DEFAULTS.seed), ("tr_iters", 600), ("tr_conv", "pytorch"), ("tr_harden", False)):
+    ss.setdefault(key, value)
 with components.controls_container():
     c1, c2, c3, c4, c5 = st.columns(5)
-    hidden = c1.number_input("Hidden units", 2, 32, 16, key="tr_hidden")
-    lr = c2.select_slider("Learning rate", [1e-3, 3e-3, 1e-2, 3e-2], 1e-2, key="tr_lr")
-    bits = c3.number_input("Operand bits", 2, 16, 8, key="tr_bits")
-    seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="tr_seed")
-    iterations = c5.number_input("Iterations (at most)", 10, 5000, 600, step=50, key="tr_iters",
-                                 help="Training stops earlier once every sum of that many bits is exact.")
+    hidden = c1.number_input("Hidden units", 2, 32, key="tr_hidden")
+    lr = c2.select_slider("Learning rate", [1e-3, 3e-3, 1e-2, 3e-2], key="tr_lr")
+    bits = c3.number_input("Operand bits", 2, 16, key="tr_bits")
+    seed = c4.number_input("Seed", 0, 2**31 - 1, key="tr_seed")
+    iterations = c5.number_input("Iterations (at most)", 10, 5000, step=50, key="tr_iters",
+                                 help="Training stops early once every sum of up to 8 bits is exact "
+                                      "(all 65,536 of them are checked every 10 iterations).")
     c6, c7 = st.columns([1, 2])
-    conv = c6.selectbox("Convention", ["pytorch", "cho2014"], key="tr_conv",
-                        help="pytorch trains torch.nn.GRU; cho2014 the reset-before-the-matrix GRU.")
+    conv = c6.selectbox("Convention", ["pytorch", "cho2014"], key="tr_conv", help=labels.TRAIN_CONVENTIONS)
     harden = c7.checkbox("Then harden on long carry chains (1,300 more iterations of 128-bit sums, "
                          "about 25 s): exact at hundreds of bits, not just at the training length",
                          key="tr_harden")
@@ -50,24 +53,11 @@ curves = st.empty()
 snapshot = st.empty()
 
 
-def curves_figure(history: np.ndarray, font_size: int) -> go.Figure:
-    """history (N, 3): iteration, loss, batch exact-sum accuracy."""
-    data = [go.Scatter(x=history[:, 0], y=history[:, 1], name="loss (BCE)", yaxis="y",
-                       line=dict(color=theme.H_PREV_COLOUR)),
-            go.Scatter(x=history[:, 0], y=history[:, 2], name="exact sums in the batch", yaxis="y2",
-                       line=dict(color=theme.RIGHT_COLOUR))]
-    layout = dict(height=300, margin=dict(l=60, r=60, t=40, b=40), font=dict(size=font_size),
-                  legend=dict(orientation="h", y=1.15), xaxis=dict(title=dict(text="iteration")),
-                  yaxis=dict(title=dict(text="loss"), type="log"),
-                  yaxis2=dict(title=dict(text="accuracy"), overlaying="y", side="right", range=[0, 1.02]))
-    return go.Figure(data=data, layout=layout)
-
-
 def draw(history: list[tuple[int, float, float]], model: ba.BitAdder | None, phase: str) -> None:
     fs = components.font_size()
     arr = np.asarray(history, dtype=np.float64).reshape(-1, 3)
     if arr.size:
-        curves.plotly_chart(curves_figure(arr, fs), width="stretch", config=theme.PLOTLY_CONFIG)
+        curves.plotly_chart(figures.training_curves(arr, font_size=fs), width="stretch", config=theme.PLOTLY_CONFIG)
     if model is not None:
         run = ba.run_addition(model, *EXAMPLE)
         verdict = "right" if run.correct else f"wrong (it says {run.result})"
@@ -116,8 +106,9 @@ if done:
                        icon=":material/stop_circle:")
     else:
         learned = model.metrics.get("learned_8bit_at")
-        when = (f"every {config.bits}-bit sum exact after {learned} iterations" if learned
-                else f"not yet exact on every {config.bits}-bit sum")
+        checked = min(int(model.config["bits"]), 8)  # the settings it was trained with, not today's widgets
+        when = (f"every {checked}-bit sum exact after {learned} iterations" if learned
+                else f"not yet exact on every {checked}-bit sum")
         status.success(f"Done: {n} iterations in {done['seconds']:.1f} s ({n / done['seconds']:.0f} per second); "
                        f"{when}.", icon=":material/check_circle:")
     bar.progress(1.0)

@@ -1,5 +1,5 @@
 """Real-browser fixtures: the app served by `streamlit run` on a free port, driven by Playwright in
-Debian's Chromium (GUIDE.md §6). Screenshots land in tests/artifacts/ for a person to look at."""
+Debian's Chromium. Screenshots land in tests/artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
