@@ -96,14 +96,15 @@ def parse_csv(data: bytes) -> Sequence:
     if not rows:
         raise SequenceError("The file has no rows.")
 
-    def numeric(row: list[str]) -> bool:
+    def is_number(cell: str) -> bool:
         try:
-            [float(c) for c in row]
+            float(cell)
             return True
         except ValueError:
             return False
 
-    header = None if numeric(rows[0]) else [c.strip() or f"x[{i}]" for i, c in enumerate(rows[0])]
+    # a header is a first row with no number in it; a row with some numbers is data (with a typo)
+    header = None if any(is_number(c) for c in rows[0]) else [c.strip() or f"x[{i}]" for i, c in enumerate(rows[0])]
     body = rows if header is None else rows[1:]
     _check_size(len(body), len(rows[0]))
     width = len(body[0])

@@ -1,13 +1,21 @@
-"""The GRU equations — the only place the NumPy core writes them.
+"""The GRU equations: the one place the NumPy core writes them.
 
-(gru_core/torch_cells.py writes the cho2014 form once more in torch, because training needs autograd;
-a test holds the two to 1e-12.)
+One step, gate rows in torch.nn.GRU's order (r, z, n = the candidate h̃):
 
-Every function broadcasts over leading axes, so the same code computes one step (H,) inside the
-recurrence and is what tests and views refer to. ``out=`` lets the recurrence write straight into
-the trace's preallocated rows: recording every intermediate then costs no extra pass.
+    r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+    z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+    h̃_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))      reset after the matrix (pytorch)
+    h̃_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn)      reset before it (cho2014, chung2014)
+    h_t = (1 − z_t) ⊙ h̃_t + z_t ⊙ h_{t-1}                          z keeps the old state (pytorch, cho2014)
+    h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t                          z takes the candidate (chung2014)
 
-Gate order everywhere is torch.nn.GRU's: r, z, n (n is the candidate h̃).
+:func:`recur` runs these over every step, writing each intermediate straight into the caller's
+arrays, so recording costs no extra pass. It is the hot loop of every click, which shapes how it is
+written: one NumPy call per arithmetic operation, each into a preallocated row.
+(gru_core/torch_cells.py writes the reset-before form once more in torch, because training needs
+autograd; a test holds the two together to 1e-12.)
+
+σ(a) is computed as ½(1 + tanh(½a)): the same value as 1/(1 + e^{−a}), without overflow.
 """
 
 from __future__ import annotations
@@ -17,59 +25,71 @@ import numpy as np
 from .conventions import Convention
 
 
-def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """σ(x) = ½(1 + tanh(x/2)): the same value as 1/(1 + e^{−x}), with no overflow for large |x|."""
-    out = np.multiply(x, 0.5, out=out)
-    np.tanh(out, out=out)
-    np.multiply(out, 0.5, out=out)
-    np.add(out, 0.5, out=out)
-    return out
+def recur(input_part: np.ndarray, weight_hh_t: np.ndarray, bias_hh: np.ndarray, convention: Convention,
+          states: np.ndarray, hidden_part: np.ndarray, pre: np.ndarray, gates: np.ndarray,
+          h_tilde: np.ndarray) -> None:
+    """Run the recurrence over T steps for one sequence or a batch, recording everything.
 
-
-def gate(input_part: np.ndarray, hidden_part: np.ndarray,
-         pre_out: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
-    """Reset and update gates: r = σ(W_ir x + b_ir + W_hr h + b_hr), z likewise with its own rows.
-
-    ``input_part`` = W_i· x + b_i·, ``hidden_part`` = W_h· h_{t-1} + b_h·; shapes (..., k).
-    The pre-activation is written to ``pre_out`` when given (the trace records it).
+    Shapes, with ``...`` empty for one sequence or ``B`` for a batch:
+      input_part (T, ..., 3H)   W_ih x_t + b_ih for every step (one matrix product, done by the caller)
+      weight_hh_t (H, 3H), bias_hh (3H,)
+    Written here:
+      states (T+1, ..., H)      states[0] is h0 (set by the caller); states[t+1] = h_t
+      hidden_part (T, ..., 3H)  W_h· h_{t-1} + b_h· (candidate block: W_hn (r ⊙ h_{t-1}) + b_hn when the
+                                reset acts before the matrix)
+      pre (T, ..., 3H)          pre-activations of r, z and h̃
+      gates (T, ..., 2H)        r then z
+      h_tilde (T, ..., H)       the candidate
     """
-    pre = np.add(input_part, hidden_part, out=pre_out)
-    return sigmoid(pre, out=out)
-
-
-def candidate(input_n: np.ndarray, hidden_n: np.ndarray, r: np.ndarray, convention: Convention,
-              pre_out: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
-    """Candidate state h̃ = tanh(W_in x + b_in + [recurrent term]); shapes (..., H).
-
-    ``hidden_n`` is what the recurrent matrix produced for the candidate rows:
-    * reset after the matmul (pytorch): hidden_n = W_hn h_{t-1} + b_hn, term = r ⊙ hidden_n;
-    * reset before it (cho2014, chung2014): hidden_n = W_hn (r ⊙ h_{t-1}) + b_hn, term = hidden_n
-      (r was already applied to h_{t-1} — see :func:`reset_state`).
-    """
+    H = weight_hh_t.shape[0]
+    rz, n = slice(0, 2 * H), slice(2 * H, 3 * H)
+    w_rz, b_rz = np.ascontiguousarray(weight_hh_t[:, rz]), bias_hh[rz]   # (H, 2H), (2H,)
+    w_n, b_n = np.ascontiguousarray(weight_hh_t[:, n]), bias_hh[n]       # (H, H), (H,)
+    keeps_old = convention.z_keeps_old
+    # np.dot is the quicker matrix-vector product for one sequence; a batch writes into strided
+    # rows (B, 2H) of hidden_part, which only np.matmul accepts as an output.
+    product = np.dot if states.ndim == 2 else np.matmul
+    rows = zip(states, states[1:], input_part[..., rz], input_part[..., n], hidden_part,
+               hidden_part[..., rz], hidden_part[..., n], pre[..., rz], pre[..., n], gates,
+               gates[..., :H], gates[..., H:], h_tilde)
     if convention.reset_after_matmul:
-        pre = np.multiply(r, hidden_n, out=pre_out)
-        np.add(pre, input_n, out=pre)
+        for h, h_new, gi_rz, gi_n, gh, gh_rz, gh_n, a_rz, a_n, g, r, z, n_t in rows:
+            product(h, weight_hh_t, out=gh)                   # W_hr h, W_hz h, W_hn h
+            np.add(gh, bias_hh, out=gh)                       # … + b_hr, b_hz, b_hn
+            np.add(gi_rz, gh_rz, out=a_rz)                    # a_r, a_z = W_i· x + b_i· + W_h· h + b_h·
+            np.multiply(a_rz, 0.5, out=g)                     # r, z = σ(a) = ½(1 + tanh(½a))
+            np.tanh(g, out=g)
+            np.multiply(g, 0.5, out=g)
+            np.add(g, 0.5, out=g)
+            np.multiply(r, gh_n, out=a_n)                     # a_n = W_in x + b_in + r ⊙ (W_hn h + b_hn)
+            np.add(a_n, gi_n, out=a_n)
+            np.tanh(a_n, out=n_t)                             # h̃ = tanh(a_n)
+            _blend(h, n_t, z, h_new, keeps_old)
     else:
-        pre = np.add(input_n, hidden_n, out=pre_out)
-    return np.tanh(pre, out=out)
+        reset_h = np.empty_like(states[0])                    # r ⊙ h_{t-1}
+        for h, h_new, gi_rz, gi_n, gh, gh_rz, gh_n, a_rz, a_n, g, r, z, n_t in rows:
+            product(h, w_rz, out=gh_rz)                       # W_hr h, W_hz h
+            np.add(gh_rz, b_rz, out=gh_rz)                    # … + b_hr, b_hz
+            np.add(gi_rz, gh_rz, out=a_rz)                    # a_r, a_z = W_i· x + b_i· + W_h· h + b_h·
+            np.multiply(a_rz, 0.5, out=g)                     # r, z = σ(a) = ½(1 + tanh(½a))
+            np.tanh(g, out=g)
+            np.multiply(g, 0.5, out=g)
+            np.add(g, 0.5, out=g)
+            np.multiply(r, h, out=reset_h)                    # r ⊙ h_{t-1}
+            product(reset_h, w_n, out=gh_n)                   # W_hn (r ⊙ h_{t-1}) + b_hn
+            np.add(gh_n, b_n, out=gh_n)
+            np.add(gi_n, gh_n, out=a_n)                       # a_n = W_in x + b_in + W_hn (r ⊙ h) + b_hn
+            np.tanh(a_n, out=n_t)                             # h̃ = tanh(a_n)
+            _blend(h, n_t, z, h_new, keeps_old)
 
 
-def reset_state(r: np.ndarray, h_prev: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """r ⊙ h_{t-1}: what the recurrent matrix sees for the candidate when the reset acts before it."""
-    return np.multiply(r, h_prev, out=out)
+def _blend(h: np.ndarray, n: np.ndarray, z: np.ndarray, out: np.ndarray, keeps_old: bool) -> None:
+    """The new state, written as one multiply: the same numbers as the two-term forms above.
 
-
-def blend(h_prev: np.ndarray, h_tilde: np.ndarray, z: np.ndarray, convention: Convention,
-          out: np.ndarray | None = None) -> np.ndarray:
-    """New state: the point between h_{t-1} and h̃_t that the update gate picks; shapes (..., H).
-
-    z_keeps_old (pytorch, cho2014): h = (1 − z) ⊙ h̃ + z ⊙ h_{t-1} = h̃ + z ⊙ (h_{t-1} − h̃)
-    otherwise  (chung2014):         h = (1 − z) ⊙ h_{t-1} + z ⊙ h̃ = h_{t-1} + z ⊙ (h̃ − h_{t-1})
-    The right-hand forms are the same numbers with one multiply fewer.
+    z keeps the old state:  h_t = h̃ + z ⊙ (h_{t-1} − h̃)
+    z takes the candidate:  h_t = h_{t-1} + z ⊙ (h̃ − h_{t-1})
     """
-    start, end = (h_tilde, h_prev) if convention.z_keeps_old else (h_prev, h_tilde)
-    # start + z ⊙ (end − start); `out` may alias neither input, so compute the difference first.
-    out = np.subtract(end, start, out=out)
+    start, end = (n, h) if keeps_old else (h, n)
+    np.subtract(end, start, out=out)
     np.multiply(out, z, out=out)
     np.add(out, start, out=out)
-    return out

@@ -2,7 +2,8 @@
 
 Parameters use torch.nn.GRU's layout and gate order (r, z, n), so import and export are a copy:
 ``weight_ih (3H, I)``, ``weight_hh (3H, H)``, ``bias_ih (3H,)``, ``bias_hh (3H,)``.
-The equations themselves live in :mod:`gru_core.equations`; this file only schedules them.
+The equations themselves live in :mod:`gru_core.equations`; this file holds the parameters and
+prepares the arrays the recurrence writes into.
 """
 
 from __future__ import annotations
@@ -77,51 +78,34 @@ class GRULayer:
         return GRULayer(**{**self.params(), **arrays})
 
     def run(self, xs: np.ndarray, h0: np.ndarray, convention: Convention) -> LayerTrace:
-        """Run the recurrence over ``xs`` (T, I) from ``h0`` (H,), recording every step.
+        """Run the recurrence over ``xs`` (T, I) from ``h0`` (H,), recording every step."""
+        x = np.array(xs, dtype=self.dtype)                                   # (T, I)
+        rec = self._record(x @ self._weight_ih_t + self.bias_ih, h0, convention)  # input part (T, 3H)
+        return LayerTrace(x=x, **rec)
 
-        Speed matters here (it runs on every click): the input projection for all steps is one
-        matrix product, every recorded array is preallocated, and each step writes straight into
-        its rows through ``out=`` — recording costs no extra pass.
+    def run_batch(self, xs: np.ndarray, convention: Convention) -> np.ndarray:
+        """h for a batch ``xs`` (T, B, I) from zeros -> (T, B, H); the same recurrence as :meth:`run`."""
+        x = np.asarray(xs, dtype=self.dtype)
+        h0 = np.zeros(x.shape[1:-1] + (self.hidden_size,), self.dtype)
+        return self._record(x @ self._weight_ih_t + self.bias_ih, h0, convention)["h"]
+
+    def _record(self, input_part: np.ndarray, h0: np.ndarray, convention: Convention) -> dict:
+        """Preallocate every recorded array, run :func:`equations.recur` into them, freeze them.
+
+        input_part (T, ..., 3H); h0 (..., H). Returns the LayerTrace fields but ``x``.
         """
-        T, H = xs.shape[0], self.hidden_size
+        T, lead, H = input_part.shape[0], input_part.shape[1:-1], self.hidden_size
         dt = self.dtype
-        x = np.array(xs, dtype=dt)                                  # (T, I)
-        input_part = x @ self._weight_ih_t + self.bias_ih           # (T, 3H) all steps at once
-        hidden_part = np.empty((T, 3 * H), dt)                      # (T, 3H)
-        pre = np.empty((T, 3 * H), dt)                              # (T, 3H)
-        gates = np.empty((T, 2 * H), dt)                            # (T, 2H) r then z
-        h_tilde = np.empty((T, H), dt)                              # (T, H)
-        states = np.empty((T + 1, H), dt)                           # (T+1, H) h0, h1, ..., hT
+        states = np.empty((T + 1, *lead, H), dt)                             # h0, h1, ..., hT
         states[0] = h0
-        rz, n = slice(0, 2 * H), slice(2 * H, 3 * H)
-        w_hh_t, b_hh = self._weight_hh_t, self.bias_hh
-        # Iterating over row views is cheaper than indexing each array at every step.
-        rows = zip(states, states[1:], input_part[:, rz], input_part[:, n],
-                   hidden_part, hidden_part[:, rz], hidden_part[:, n], pre[:, rz], pre[:, n],
-                   gates, gates[:, :H], gates[:, H:], h_tilde)
-        if convention.reset_after_matmul:
-            for h_prev, h_new, gi_rz, gi_n, gh, gh_rz, gh_n, p_rz, p_n, g, r, z, n_t in rows:
-                np.dot(h_prev, w_hh_t, out=gh)
-                np.add(gh, b_hh, out=gh)
-                eq.gate(gi_rz, gh_rz, pre_out=p_rz, out=g)
-                eq.candidate(gi_n, gh_n, r, convention, pre_out=p_n, out=n_t)
-                eq.blend(h_prev, n_t, z, convention, out=h_new)
-        else:
-            w_hrz_t, b_hrz = np.ascontiguousarray(w_hh_t[:, rz]), b_hh[rz]   # (H, 2H), (2H,)
-            w_hn_t, b_hn = np.ascontiguousarray(w_hh_t[:, n]), b_hh[n]       # (H, H), (H,)
-            reset_h = np.empty(H, dt)                                        # r ⊙ h_{t-1}
-            for h_prev, h_new, gi_rz, gi_n, gh, gh_rz, gh_n, p_rz, p_n, g, r, z, n_t in rows:
-                np.dot(h_prev, w_hrz_t, out=gh_rz)
-                np.add(gh_rz, b_hrz, out=gh_rz)
-                eq.gate(gi_rz, gh_rz, pre_out=p_rz, out=g)
-                np.dot(eq.reset_state(r, h_prev, out=reset_h), w_hn_t, out=gh_n)
-                np.add(gh_n, b_hn, out=gh_n)
-                eq.candidate(gi_n, gh_n, r, convention, pre_out=p_n, out=n_t)
-                eq.blend(h_prev, n_t, z, convention, out=h_new)
-        for a in (x, input_part, hidden_part, pre, gates, h_tilde, states):
+        rec = dict(input_part=input_part, hidden_part=np.empty((T, *lead, 3 * H), dt),
+                   pre=np.empty((T, *lead, 3 * H), dt), gates=np.empty((T, *lead, 2 * H), dt),
+                   h_tilde=np.empty((T, *lead, H), dt))
+        eq.recur(weight_hh_t=self._weight_hh_t, bias_hh=self.bias_hh, convention=convention,
+                 states=states, **rec)
+        for a in (*rec.values(), states):
             a.flags.writeable = False
-        return LayerTrace(x=x, h_prev=states[:-1], input_part=input_part, hidden_part=hidden_part,
-                          pre=pre, gates=gates, h_tilde=h_tilde, h=states[1:])
+        return dict(rec, h_prev=states[:-1], h=states[1:])
 
 
 class GRU:
@@ -309,34 +293,23 @@ class GRU:
             layer_input = lt.h
         return Trace(layers=tuple(traces), convention=self.convention)
 
-    def forward_batch(self, xs: np.ndarray) -> np.ndarray:
-        """Last layer's h for a batch, recording nothing: ``xs`` (B, T, I) -> (B, T, H).
+    def forward_batch(self, xs: np.ndarray, chunk: int = 2048) -> np.ndarray:
+        """Last layer's h for a batch: ``xs`` (B, T, I) -> (B, T, H), without keeping the traces.
 
-        For evaluating many sequences at once (e.g. exact-sum accuracy over hundreds of additions).
-        The same equation functions as :meth:`run`, broadcast over the batch; views use ``run``.
+        For evaluating many sequences at once (e.g. exact-sum accuracy over thousands of additions):
+        the same recurrence as :meth:`run`, with a batch axis, in chunks of ``chunk`` sequences.
         """
         xs = np.asarray(xs)
         if xs.ndim != 3 or xs.shape[0] == 0:
             raise ValueError(f"xs must have shape (B, T, {self.input_size}) with B >= 1, got {xs.shape}")
         self._check_inputs(xs.reshape(-1, xs.shape[2]) if xs.shape[1] else xs[0])  # width, dtype, finite
-        conv = self.convention
-        out = np.asarray(xs, dtype=self.dtype)
-        for layer in self.layers:
-            B, T = out.shape[:2]
-            H = layer.hidden_size
-            gi = out @ layer._weight_ih_t + layer.bias_ih                     # (B, T, 3H)
-            w_rz, w_n = layer._weight_hh_t[:, :2 * H], layer._weight_hh_t[:, 2 * H:]
-            b_rz, b_n = layer.bias_hh[:2 * H], layer.bias_hh[2 * H:]
-            h = np.zeros((B, H), self.dtype)
-            hs = np.empty((B, T, H), self.dtype)
-            for t in range(T):
-                g = eq.gate(gi[:, t, :2 * H], h @ w_rz + b_rz)                 # (B, 2H)
-                r, z = g[:, :H], g[:, H:]
-                hidden_n = (h if conv.reset_after_matmul else eq.reset_state(r, h)) @ w_n + b_n
-                n = eq.candidate(gi[:, t, 2 * H:], hidden_n, r, conv)
-                h = hs[:, t] = eq.blend(h, n, z, conv)
-            out = hs
-        return out
+        out = []
+        for start in range(0, xs.shape[0], chunk):
+            layer_input = np.swapaxes(xs[start:start + chunk], 0, 1)        # (T, b, I)
+            for layer in self.layers:
+                layer_input = layer.run_batch(layer_input, self.convention)  # (T, b, H)
+            out.append(np.swapaxes(layer_input, 0, 1))
+        return np.concatenate(out)
 
     def _check_inputs(self, xs: np.ndarray) -> np.ndarray:
         try:

@@ -41,6 +41,7 @@ def test_csv_with_and_without_header():
     (b"", "no rows"), (b"1,2\n3\n", "Row 2 has 1 column but the first has 2"), (b"a,b\n1,x\n", "Row 2, column 2 is 'x'"),
     (b"\xff\xfe\x00bad", "not UTF-8"), (b"1,nan\n", "not a finite number"), (b"1,1e308\n", "larger than"),
     (b"x\n" + b"1\n" * (MAX_STEPS + 1), "at most"), (b"a,b,c\n1,2\n", "header names 3 columns but the rows have 2"),
+    (b"1,2o\n3,4\n", "Row 1, column 2 is '2o'"),
 ])
 def test_bad_csv(data, fragment):
     with pytest.raises(SequenceError, match=fragment):

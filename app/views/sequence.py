@@ -60,6 +60,9 @@ MODEL_LABELS = {"random": "Seeded random GRU", "adder": "Shipped bit adder (2 in
                 "trained": "Adder trained in this tab (2 inputs)", "upload": "Upload a torch.nn.GRU"}
 model_options = ["random"] + (["adder"] if I == 2 else []) + (["trained"] if I == 2 and trained else []) + ["upload"]
 if ss.get("seq_model") not in model_options:
+    if ss.get("seq_model") in ("adder", "trained"):
+        st.info(f"The bit adders read 2 features per step and this sequence has {I}, so a seeded random "
+                "GRU runs it instead.", icon=":material/info:")
     ss.seq_model = "random"
 with controls:
     c1, c2, c3, c4 = st.columns(4)
