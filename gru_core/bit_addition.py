@@ -111,17 +111,9 @@ class BitAdder:
         """The same readout on another GRU (a tweak, a relabelling); config and metrics are copied."""
         return BitAdder(gru, self.readout_weight, self.readout_bias, dict(self.config), dict(self.metrics))
 
-    def trace(self, a: int, b: int) -> Trace:
-        xs, _ = encode(a, b)
-        return self.gru.run(xs)
-
     def readout(self, trace: Trace) -> np.ndarray:
         """Logits (T,) of the output bit at each step, from the last layer's h."""
         return trace.h @ self.readout_weight + self.readout_bias
-
-    def output_bits(self, trace: Trace) -> np.ndarray:
-        """The bit the network emits at each step (T,) uint8."""
-        return (self.readout(trace) > 0).astype(np.uint8)
 
     # -- persistence: a small torch file that carries its own config and metrics ---------------
     def state_dict(self) -> dict[str, Any]:
@@ -212,17 +204,20 @@ def add(model: BitAdder, a: int, b: int) -> int:
     return run_addition(model, a, b).result
 
 
+def _encode_batch(pairs: list[tuple[int, int]], steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`encode` for many pairs of the same length: inputs (B, T, 2), targets (B, T)."""
+    encoded = [encode(a, b, steps) for a, b in pairs]
+    return np.stack([x for x, _ in encoded]), np.stack([y for _, y in encoded])
+
+
 def exact_sum_accuracy(model: BitAdder, bits: int, count: int, seed: int = 12345) -> float:
     """Fraction of ``count`` random ``bits``-bit additions the model gets exactly right.
 
     All the additions have bits + 1 steps, so they run as one batch (:meth:`GRU.forward_batch`);
     a test checks that this agrees with :func:`add`, the recorded path, sum by sum.
     """
-    rng = np.random.default_rng(seed)
-    pairs = random_operands(rng, bits, count)
-    encoded = [encode(a, b, bits + 1) for a, b in pairs]
-    xs = np.stack([x for x, _ in encoded])                      # (B, T, 2)
-    targets = np.stack([y for _, y in encoded])                 # (B, T)
+    pairs = random_operands(np.random.default_rng(seed), bits, count)
+    xs, targets = _encode_batch(pairs, bits + 1)                # (B, T, 2), (B, T)
     logits = model.gru.forward_batch(xs) @ model.readout_weight + model.readout_bias  # (B, T)
     return float(((logits > 0) == targets.astype(bool)).all(axis=1).mean())
 
@@ -240,15 +235,10 @@ def carry_correlation(model: BitAdder, additions: int = 400, bits: int = 16,
                       seed: int = 0) -> np.ndarray:
     """Pearson correlation (H,) of each last-layer unit's h_t with the true carry out of step t,
     over every step of ``additions`` random ``bits``-bit sums. A unit that never varies scores 0."""
-    rng = np.random.default_rng(seed)
-    hs, cs = [], []
-    for a, b in random_operands(rng, bits, additions):
-        steps = bits + 1
-        xs, _ = encode(a, b, steps)
-        hs.append(model.gru.run(xs).h)          # (T, H)
-        cs.append(carries(a, b, steps))         # (T,)
-    h = np.concatenate(hs)                      # (N, H)
-    c = np.concatenate(cs).astype(np.float64)   # (N,)
+    pairs = random_operands(np.random.default_rng(seed), bits, additions)
+    xs, _ = _encode_batch(pairs, bits + 1)                                   # (N, T, 2)
+    h = model.gru.forward_batch(xs).reshape(-1, model.gru.hidden_size)      # (N·T, H)
+    c = np.concatenate([carries(a, b, bits + 1) for a, b in pairs]).astype(np.float64)  # (N·T,)
     h_c = h - h.mean(axis=0)
     c_c = c - c.mean()
     denom = np.sqrt((h_c ** 2).sum(axis=0) * (c_c ** 2).sum())
