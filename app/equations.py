@@ -1,7 +1,7 @@
 """The GRU equations for one unit at one step, as LaTeX with the recorded numbers substituted.
 
 Pure functions of a LayerTrace: every number shown is read from the trace, none is recomputed.
-The symbolic forms match gru_core.equations for each convention.
+The symbolic forms match gru_core.cells.gru_equations for each convention.
 """
 
 from __future__ import annotations

@@ -38,9 +38,9 @@ def random_gru(input_size: int, hidden_size: int, seed: int, scale: float, conve
 def uploaded_gru(data: bytes, convention: str):
     """A user's state_dict, loaded safely (torch.load weights_only=True); raises ValueError with a
     message for the page. Cached on the file's bytes so stepping does not re-read it."""
-    from gru_core import io
+    from gru_core import checkpoints
 
-    return io.load_gru(data, convention)
+    return checkpoints.load_gru(data, convention)
 
 
 def run_sequence(gru: GRU, xs: np.ndarray) -> Trace:

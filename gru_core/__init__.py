@@ -5,7 +5,6 @@ No UI package is imported anywhere in ``gru_core``; torch is imported only where
 """
 
 from .conventions import CONVENTIONS, Convention, get_convention
-from .model import GRU, GRULayer
-from .trace import LayerTrace, Trace
+from .cells import GRU, GRULayer, LayerTrace, Trace
 
 __all__ = ["CONVENTIONS", "Convention", "GRU", "GRULayer", "LayerTrace", "Trace", "get_convention"]

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .model import GRU, PARAM_NAMES
-from .trace import Trace
+from .cells.gru import GRU, PARAM_NAMES
+from .cells.trace import Trace
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 # One trained network per reset placement; chung2014 is the cho2014 network re-expressed exactly.

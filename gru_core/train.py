@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .bit_addition import ASSETS, BitAdder, exact_sum_accuracy
-from .model import GRU, PARAM_NAMES
+from .cells.gru import GRU, PARAM_NAMES
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import components, figures, services
-from gru_core import io
+from gru_core import checkpoints
 from app.sequences import MAX_ABS_VALUE, MAX_UPLOAD_BYTES, SequenceError, parse_csv, parse_numbers, parse_text
 from app.state import MAX_FEATURES, MAX_HIDDEN, MAX_STEPS, SequenceView
 
@@ -90,7 +90,7 @@ elif ss.seq_model == "trained":
 else:
     with controls:
         upload = st.file_uploader(
-            f"A torch.nn.GRU state_dict (.pt / .pth, at most {io.MAX_CHECKPOINT_BYTES / 1e6:.0f} MB), saved with "
+            f"A torch.nn.GRU state_dict (.pt / .pth, at most {checkpoints.MAX_CHECKPOINT_BYTES / 1e6:.0f} MB), saved with "
             "torch.save(gru.state_dict(), path). It is read with weights_only=True: no code in it runs.",
             type=["pt", "pth"], key="seq_model_file")
     if upload is None:

@@ -1,7 +1,8 @@
 """What one forward pass recorded: every intermediate of every step, once.
 
-Views read these arrays; they never recompute a gate. Shapes: T steps, I inputs, H hidden units,
-gate blocks in torch.nn.GRU's order (r, z, n).
+:class:`Trace` is any cell's record (one layer record per layer); :class:`LayerTrace` is the GRU's
+layer record. Views read these arrays; they never recompute a gate. Shapes: T steps, I inputs,
+H hidden units, gate blocks in torch.nn.GRU's order (r, z, n).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conventions import Convention
+from ..conventions import Convention
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class LayerTrace:
     def z(self) -> np.ndarray:  # (T, H)
         return self.gates[:, self.hidden_size :]
 
+    def csv_columns(self) -> dict[str, np.ndarray]:
+        """The (T, H) arrays of this layer's CSV export, by column name (see Trace.to_csv)."""
+        return {"h_prev": self.h_prev, "pre_r": self.block("r", "pre"), "r": self.r,
+                "pre_z": self.block("z", "pre"), "z": self.z, "pre_h_tilde": self.block("n", "pre"),
+                "h_tilde": self.h_tilde, "h": self.h}
+
     def block(self, name: str, which: str) -> np.ndarray:
         """One gate block (T, H) of ``input_part``/``hidden_part``/``pre``: name in 'r', 'z', 'n'."""
         k = "rzn".index(name)
@@ -52,51 +59,45 @@ class LayerTrace:
 
 @dataclass(frozen=True)
 class Trace:
-    """The record of ``GRU.run``: one :class:`LayerTrace` per layer, the last one surfaced."""
+    """The record of one forward pass of a stacked cell: one layer record per layer.
 
-    layers: tuple[LayerTrace, ...]
-    convention: Convention
+    ``trace.z``, ``trace.h`` … read the last layer's record (``trace.layers[k]`` any layer's); the
+    layer records say which names a cell records (for the GRU, :class:`LayerTrace`).
+    ``convention`` is the GRU convention the pass used (None for cells that have no conventions).
+    """
+
+    layers: tuple
+    convention: Convention | None = None
 
     @property
-    def last(self) -> LayerTrace:
+    def last(self):
         return self.layers[-1]
-
-    @property
-    def z(self) -> np.ndarray:  # (T, H) update gate, last layer
-        return self.last.z
-
-    @property
-    def r(self) -> np.ndarray:  # (T, H) reset gate, last layer
-        return self.last.r
-
-    @property
-    def h_tilde(self) -> np.ndarray:  # (T, H) candidate, last layer
-        return self.last.h_tilde
-
-    @property
-    def h(self) -> np.ndarray:  # (T, H) new state, last layer
-        return self.last.h
 
     @property
     def steps(self) -> int:
         return self.last.steps
 
-    CSV_COLUMNS = ("layer", "t", "unit", "x_t", "h_prev", "pre_r", "r", "pre_z", "z",
-                   "pre_h_tilde", "h_tilde", "h")
+    def __getattr__(self, name: str):
+        # only for names the dataclass does not define: a cell's recorded arrays, last layer
+        if name.startswith("_") or name in ("layers", "convention"):
+            raise AttributeError(name)
+        return getattr(self.last, name)
 
     def to_csv(self) -> str:
         """Long-format CSV, one row per (layer, step, unit), recorded values only.
 
-        ``x_t`` is the first input feature (the full inputs are the layer-0 rows' own CSV)."""
+        Columns: layer, t, unit, x_t (the layer's first input feature), then every array the cell
+        names in ``csv_columns()``, in that order."""
         buf = io.StringIO()
-        buf.write(f"# convention={self.convention.name}\n")
-        buf.write(",".join(self.CSV_COLUMNS) + "\n")
+        if self.convention is not None:
+            buf.write(f"# convention={self.convention.name}\n")
+        names = list(self.last.csv_columns())
+        buf.write(",".join(["layer", "t", "unit", "x_t", *names]) + "\n")
         for k, lt in enumerate(self.layers):
             T, H = lt.h.shape
             cols = [np.full((T, H), k), np.repeat(np.arange(T)[:, None], H, 1),
                     np.repeat(np.arange(H)[None, :], T, 0), np.repeat(lt.x[:, :1], H, 1),
-                    lt.h_prev, lt.block("r", "pre"), lt.r, lt.block("z", "pre"), lt.z,
-                    lt.block("n", "pre"), lt.h_tilde, lt.h]
+                    *lt.csv_columns().values()]
             table = np.stack([np.asarray(c, dtype=np.float64).reshape(-1) for c in cols], axis=1)
-            np.savetxt(buf, table, delimiter=",", fmt=["%d"] * 3 + ["%.17g"] * 9)
+            np.savetxt(buf, table, delimiter=",", fmt=["%d"] * 3 + ["%.17g"] * (len(cols) - 3))
         return buf.getvalue()

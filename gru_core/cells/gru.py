@@ -1,8 +1,8 @@
-"""A stacked, unidirectional GRU in NumPy that records every step (see :mod:`gru_core.trace`).
+"""A stacked, unidirectional GRU in NumPy that records every step (see :mod:`gru_core.cells.trace`).
 
 Parameters use torch.nn.GRU's layout and gate order (r, z, n), so import and export are a copy:
 ``weight_ih (3H, I)``, ``weight_hh (3H, H)``, ``bias_ih (3H,)``, ``bias_hh (3H,)``.
-The equations themselves live in :mod:`gru_core.equations`; this file holds the parameters and
+The equations themselves live in :mod:`gru_core.cells.gru_equations`; this file holds the parameters and
 prepares the arrays the recurrence writes into.
 """
 
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import equations as eq
-from .conventions import Convention, get_convention
+from . import gru_equations as eq
+from ..conventions import Convention, get_convention
 from .trace import LayerTrace, Trace
 
 if TYPE_CHECKING:  # torch is imported lazily: the core's NumPy path never needs it

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conventions import Convention
+from ..conventions import Convention
 
 
 def recur(input_part: np.ndarray, weight_hh_t: np.ndarray, bias_hh: np.ndarray, convention: Convention,

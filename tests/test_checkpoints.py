@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from gru_core import io as gru_io
-from gru_core.io import describe, load_gru, load_gru_state_dict
+from gru_core.checkpoints import torch_state_dict as gru_io
+from gru_core.checkpoints import describe, load_gru, load_gru_state_dict
 
 
 def saved(obj) -> bytes:

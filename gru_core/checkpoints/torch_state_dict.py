@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .conventions import get_convention
-from .model import GRU, PARAM_NAMES
+from ..conventions import get_convention
+from ..cells.gru import GRU, PARAM_NAMES
 
 MAX_CHECKPOINT_BYTES = 20_000_000
 
