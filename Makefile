@@ -30,15 +30,17 @@ run: $(STAMP)
 	  --server.port $(PORT) --server.headless true
 
 test: $(STAMP) chromium
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 bench: $(STAMP) chromium
 	$(PY) bench/run.py
 
-# Retrain the shipped bit adder from a seed and rewrite assets/bit_adder.pt.
+# Retrain every shipped model in gru_core/registry.py and rewrite its file in assets/.
 train: $(STAMP)
-	$(PY) -m gru_core.train --seed 0 --convention pytorch
-	$(PY) -m gru_core.train --seed 0 --convention cho2014
+	@for name in $$($(PY) -c 'from gru_core import registry; print(*(e.name for e in registry.ENTRIES))'); do \
+	  $(PY) -m gru_core.train $$name || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -54,16 +54,23 @@ def step_equations(lt: LayerTrace, t: int, j: int, convention: Convention) -> li
     H = lt.hidden_size
     if not (0 <= t < lt.steps and 0 <= j < H):
         raise ValueError(f"step {t} / unit {j} outside the trace ({lt.steps} steps, {H} units)")
-    ip = lambda g: lt.block(g, "input_part")[t, j]    # noqa: E731 — W_i· x_t + b_i·
-    hp = lambda g: lt.block(g, "hidden_part")[t, j]   # noqa: E731 — recurrent term
-    pre = lambda g: lt.block(g, "pre")[t, j]          # noqa: E731
+    def ip(g: str) -> float:   # W_i· x_t + b_i·
+        return lt.block(g, "input_part")[t, j]
+
+    def hp(g: str) -> float:   # the recurrent term
+        return lt.block(g, "hidden_part")[t, j]
+
+    def pre(g: str) -> float:  # the pre-activation
+        return lt.block(g, "pre")[t, j]
+
     r, z, n, h, hp_ = lt.r[t, j], lt.z[t, j], lt.h_tilde[t, j], lt.h[t, j], lt.h_prev[t, j]
     sub = rf"_{{{t},{j}}}"
     eqs = []
     for g, name, word in (("r", "r", "reset gate"), ("z", "z", "update gate")):
         eqs.append(Equation(
             caption=word,
-            symbolic=rf"{name}_t &= \sigma\left(W_{{i{name}}} x_t + b_{{i{name}}} + W_{{h{name}}} h_{{t-1}} + b_{{h{name}}}\right)",
+            symbolic=(rf"{name}_t &= \sigma\left(W_{{i{name}}} x_t + b_{{i{name}}} "
+                      rf"+ W_{{h{name}}} h_{{t-1}} + b_{{h{name}}}\right)"),
             numeric=rf"{name}{sub} &= \sigma\left({num(ip(g))} + {num(hp(g), paren=True)}\right) "
                     rf"= \sigma\left({num(pre(g))}\right) = {num(r if g == 'r' else z)}"))
     if convention.reset_after_matmul:
@@ -82,12 +89,14 @@ def step_equations(lt: LayerTrace, t: int, j: int, convention: Convention) -> li
         eqs.append(Equation(
             caption=labels.blend_caption(convention),
             symbolic=r"h_t &= (1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}",
-            numeric=rf"h{sub} &= (1 - {num(z)}) \cdot {num(n, paren=True)} + {num(z)} \cdot {num(hp_, paren=True)} = {num(h)}"))
+            numeric=(rf"h{sub} &= (1 - {num(z)}) \cdot {num(n, paren=True)} "
+                     rf"+ {num(z)} \cdot {num(hp_, paren=True)} = {num(h)}")))
     else:
         eqs.append(Equation(
             caption=labels.blend_caption(convention),
             symbolic=r"h_t &= (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t",
-            numeric=rf"h{sub} &= (1 - {num(z)}) \cdot {num(hp_, paren=True)} + {num(z)} \cdot {num(n, paren=True)} = {num(h)}"))
+            numeric=(rf"h{sub} &= (1 - {num(z)}) \cdot {num(hp_, paren=True)} "
+                     rf"+ {num(z)} \cdot {num(n, paren=True)} = {num(h)}")))
     return eqs
 
 

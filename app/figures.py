@@ -3,20 +3,20 @@ every number drawn is one the core recorded (transposes and dtype casts only).
 
 Each figure is built in one ``go.Figure(data=..., layout=...)`` call from plain dicts. Plotly
 validates a whole layout in one pass an order of magnitude faster than it applies dozens of
-``add_shape`` / ``make_subplots`` updates, and these figures are rebuilt on every step. Arrays go in as float32 NumPy arrays (sent as compact binary).
+``add_shape`` / ``make_subplots`` updates, and these figures are rebuilt on every step. Arrays go
+in as float32 NumPy arrays (sent as compact binary).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import plotly.graph_objects as go
 
-from gru_core import Convention, LayerTrace
-
 from . import labels, theme
+from .cell_views import GATE, STATE, Blend, Panel
 
-HEATMAP_FIELDS = ("z", "r", "h_tilde", "h")
-SYMBOLS = {"z": "z", "r": "r", "h_tilde": "h̃", "h": "h"}
 STEP_SHAPE = "step"  # name of the shapes that outline the current step (tests look for it)
 
 
@@ -54,37 +54,39 @@ def _title(text: str, font_size: int) -> dict:
     return dict(text=labels.plotly(text), font=dict(size=font_size + 1))
 
 
-def gate_heatmaps(lt: LayerTrace, t: int, convention: Convention, *, unit: int | None = None,
-                  font_size: int = theme.FONT_SIZE) -> go.Figure:
-    """z, r, h̃ and h as time × hidden-unit heatmaps, stacked on one time axis, step ``t`` outlined.
+def heatmaps(panels: Sequence[Panel], t: int, *, unit: int | None = None,
+             font_size: int = theme.FONT_SIZE) -> go.Figure:
+    """The panels (each a recorded (T, H) array) as time × unit heatmaps on one time axis, step
+    ``t`` outlined and ``unit``'s row marked.
 
-    Fixed colour domains: z, r on [0, 1] (sequential); h̃, h on [−1, 1] (diverging, centred on 0).
-    Each heatmap's ``z`` is the (H, T) transpose of the recorded (T, H) array.
+    Fixed colour domains (app/theme.py): gates on [0, 1], sequential; states on [−1, 1], diverging
+    around 0. Each heatmap's ``z`` is the (H, T) transpose of the recorded array.
     """
-    T, H = lt.h.shape
+    T, H = panels[0].values.shape
+    n = len(panels)
     panel = int(min(260, max(110, 9 * H + 40)))        # px per heatmap: 16 units ≈ 184 px
-    height = 4 * panel + 150
+    height = n * panel + 150
     gap = 70 / height                                  # room for each panel's title
-    span = (1 - 3 * gap) / 4
+    span = (1 - (n - 1) * gap) / n
     steps, units = np.arange(T), np.arange(H)
     data, annotations, shapes = [], [], []
     layout = _layout(height, font_size, "heatmaps")
-    for i, field in enumerate(HEATMAP_FIELDS):
+    for i, p in enumerate(panels):
         sfx = "" if i == 0 else str(i + 1)
-        is_gate = field in ("z", "r")
         data.append(go.Heatmap(
-            z=_f32(getattr(lt, field).T), x=steps, y=units, xaxis=f"x{sfx}", yaxis=f"y{sfx}",
-            name=labels.short_title(field), coloraxis="coloraxis" if is_gate else "coloraxis2",
-            hovertemplate=f"step %{{x}}<br>unit %{{y}}<br>{SYMBOLS[field]} = %{{z:.4f}}<extra></extra>"))
+            z=_f32(p.values.T), x=steps, y=units, xaxis=f"x{sfx}", yaxis=f"y{sfx}",
+            name=labels.plotly(p.short), coloraxis=_COLOUR_AXIS[p.scale],
+            hovertemplate=f"step %{{x}}<br>unit %{{y}}<br>{p.symbol} = %{{z:.4f}}<extra></extra>"))
         top = 1 - i * (span + gap)
         bottom = max(0.0, round(top - span, 6))
-        layout[f"xaxis{sfx}"] = dict(anchor=f"y{sfx}", showticklabels=i == 3,
+        last = i == n - 1
+        layout[f"xaxis{sfx}"] = dict(anchor=f"y{sfx}", showticklabels=last,
                                      **({"matches": "x"} if i else {}),
-                                     **({"title": dict(text="time step t")} if i == 3 else {}))
+                                     **({"title": dict(text="time step t")} if last else {}))
         layout[f"yaxis{sfx}"] = dict(domain=[bottom, round(top, 6)], anchor=f"x{sfx}",
                                      range=[H - 0.5, -0.5], title=dict(text="unit"),
                                      **({"tickmode": "linear", "dtick": 1 if H <= 8 else 5} if H <= 32 else {}))
-        annotations.append(dict(text=labels.plotly(labels.gate_title(field, convention)), showarrow=False,
+        annotations.append(dict(text=labels.plotly(p.title), showarrow=False,
                                 x=0, xref="paper", xanchor="left", y=round(top, 6), yref="paper",
                                 yanchor="bottom", font=dict(size=font_size)))
         if unit is not None:
@@ -92,25 +94,33 @@ def gate_heatmaps(lt: LayerTrace, t: int, convention: Convention, *, unit: int |
                                y0=unit, y1=unit, line=dict(color=theme.HIGHLIGHT_COLOUR, width=1.5, dash="dot")))
         # per panel, so the outline never crosses a panel's title
         shapes += step_outline(t, xref=f"x{sfx}", yref=f"y{sfx} domain")
-    layout.update(
-        annotations=annotations, shapes=shapes,
-        coloraxis=dict(colorscale=theme.GATE_SCALE, cmin=theme.GATE_RANGE[0], cmax=theme.GATE_RANGE[1],
-                       colorbar=dict(title=dict(text="gate"), y=1 - (span + gap / 2), len=0.45, thickness=14)),
-        coloraxis2=dict(colorscale=theme.STATE_SCALE, cmin=theme.STATE_RANGE[0], cmax=theme.STATE_RANGE[1],
-                        cmid=0.0, colorbar=dict(title=dict(text="state"), y=span + gap / 2, len=0.45,
-                                                thickness=14)))
+    layout.update(annotations=annotations, shapes=shapes)
+    # one colour bar per scale, beside the first panel that uses it
+    for scale, axis in _COLOUR_AXIS.items():
+        rows = [i for i, p in enumerate(panels) if p.scale == scale]
+        if rows:
+            lo, hi = theme.SCALES[scale]["range"]
+            layout[axis] = dict(colorscale=theme.SCALES[scale]["colours"], cmin=lo, cmax=hi,
+                                **({"cmid": 0.0} if lo < 0 < hi else {}),
+                                colorbar=dict(title=dict(text=theme.SCALES[scale]["title"]),
+                                              y=1 - rows[0] * (span + gap) - span / 2, len=min(0.45, 2.2 * span),
+                                              thickness=14))
     return _figure(data, layout)
 
 
-def interpolation(lt: LayerTrace, t: int, convention: Convention, *, unit: int | None = None,
+_COLOUR_AXIS = {GATE: "coloraxis", STATE: "coloraxis2"}
+
+
+def interpolation(blend: Blend, t: int, *, unit: int | None = None,
                   font_size: int = theme.FONT_SIZE) -> go.Figure:
-    """For every unit, h_{t-1} and h̃_t on one axis with h_t between them, where z put it."""
-    H = lt.hidden_size
-    h_prev, h_tilde, h_new, z = lt.h_prev[t], lt.h_tilde[t], lt.h[t], lt.z[t]  # (H,) each
+    """For every unit, the old state and the candidate on one axis with the new state between them."""
+    h_prev, h_tilde, h_new, gate = blend.old[t], blend.candidate[t], blend.new[t], blend.gate[t]  # (H,) each
+    H = h_prev.shape[0]
     units = np.arange(H)
     # one segment per unit, separated by gaps (NaN) so they draw as one trace
     seg_x = np.column_stack([h_prev, h_tilde, np.full(H, np.nan)]).ravel()
     seg_y = np.repeat(units, 3).astype(np.float64)
+    g = blend.gate_symbol
     data = [
         go.Scatter(x=_f32(seg_x), y=seg_y, mode="lines", hoverinfo="skip", showlegend=False,
                    line=dict(color=theme.NEUTRAL_COLOUR, width=3)),
@@ -121,8 +131,8 @@ def interpolation(lt: LayerTrace, t: int, convention: Convention, *, unit: int |
                    marker=dict(symbol="diamond", size=12, color=theme.H_TILDE_COLOUR),
                    hovertemplate="unit %{y}: h̃<sub>t</sub> = %{x:.4f}<extra></extra>"),
         go.Scatter(x=_f32(h_new), y=units, mode="markers", name=labels.plotly("h_t (new state)"),
-                   customdata=_f32(z), marker=dict(symbol="circle", size=10, color=theme.H_NEW_COLOUR),
-                   hovertemplate="unit %{y}: h<sub>t</sub> = %{x:.4f} (z = %{customdata:.3f})<extra></extra>"),
+                   customdata=_f32(gate), marker=dict(symbol="circle", size=10, color=theme.H_NEW_COLOUR),
+                   hovertemplate=f"unit %{{y}}: h<sub>t</sub> = %{{x:.4f}} ({g} = %{{customdata:.3f}})<extra></extra>"),
     ]
     shapes = []
     if unit is not None:
@@ -132,7 +142,7 @@ def interpolation(lt: LayerTrace, t: int, convention: Convention, *, unit: int |
     height = int(min(theme.MAX_FIGURE_HEIGHT, plot_px + 200))
     layout = _layout(
         height, font_size, "interpolation", bottom=110, shapes=shapes,
-        title=_title(f"Step {t}: {labels.blend_sentence(convention)}", font_size),
+        title=_title(f"Step {t}: {blend.sentence}", font_size),
         # below the axis title, whatever the plot's height: an offset in pixels, turned into paper units
         legend=dict(orientation="h", yanchor="top", y=-70 / min(plot_px, theme.MAX_FIGURE_HEIGHT - 200)),
         xaxis=dict(range=[-1.08, 1.08], title=dict(text="value"), zeroline=True,
@@ -170,11 +180,16 @@ def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int, *,
 
 def inputs(x: np.ndarray, t: int, *, feature_labels: list[str] | None = None,
            step_labels: list[str] | None = None, font_size: int = theme.FONT_SIZE) -> go.Figure:
-    """The input sequence (T, I) as a heatmap, features as rows; step ``t`` outlined."""
+    """The input sequence (T, I) as a heatmap, features as rows; step ``t`` outlined.
+
+    The colour range is the whole sequence's (never less than 0 to 1, so bits and one-hot inputs
+    read the same on every page), fixed while stepping."""
     T, I = x.shape
+    lo, hi = min(0.0, float(x.min())), max(1.0, float(x.max()))
     hover = "step %{x}" + (" '%{customdata}'" if step_labels is not None else "") + "<br>%{y} = %{z:.4g}<extra></extra>"
     data = [go.Heatmap(z=_f32(x.T), x=np.arange(T), y=feature_labels or [f"x[{i}]" for i in range(I)],
-                       colorscale=theme.INPUT_SCALE, colorbar=dict(thickness=10, len=0.8),
+                       colorscale=theme.INPUT_SCALE, zmin=lo, zmax=hi,
+                       colorbar=dict(thickness=10, len=0.8, title=dict(text="input")),
                        customdata=None if step_labels is None else np.array([step_labels] * I, dtype=object),
                        hovertemplate=hover)]
     layout = _layout(int(min(420, 140 + 18 * I)), font_size, "inputs",
@@ -183,16 +198,15 @@ def inputs(x: np.ndarray, t: int, *, feature_labels: list[str] | None = None,
     return _figure(data, layout)
 
 
-def carry_units(corr: np.ndarray, *, font_size: int = theme.FONT_SIZE) -> go.Figure:
-    """Each unit's correlation with the true carry bit; the strongest (by |r|) highlighted."""
+def carry_units(corr: np.ndarray, highlight: Sequence[int], *, font_size: int = theme.FONT_SIZE) -> go.Figure:
+    """Each unit's correlation (H,) with the true carry; the ``highlight`` units marked and named."""
     H = corr.shape[0]
-    best = int(np.argmax(np.abs(corr)))
-    colours = [theme.HIGHLIGHT_COLOUR if j == best else theme.NEUTRAL_COLOUR for j in range(H)]
+    colours = [theme.HIGHLIGHT_COLOUR if j in highlight else theme.NEUTRAL_COLOUR for j in range(H)]
     data = [go.Bar(x=np.arange(H), y=_f32(corr), marker_color=colours,
                    hovertemplate="unit %{x}: correlation %{y:.3f}<extra></extra>")]
     layout = _layout(300, font_size, "carry",
-                     annotations=[dict(x=best, y=float(corr[best]), text=f"unit {best}", showarrow=True,
-                                       arrowhead=2, ay=-30 if corr[best] >= 0 else 30)],
+                     annotations=[dict(x=j, y=float(corr[j]), text=f"unit {j}", showarrow=True,
+                                       arrowhead=2, ay=-30 if corr[j] >= 0 else 30) for j in highlight],
                      yaxis=dict(range=[-1.05, 1.05], title=dict(text="correlation with carry")),
                      xaxis=dict(title=dict(text="unit"), **({"tickmode": "linear", "dtick": 1} if H <= 32 else {})))
     return _figure(data, layout)

@@ -10,7 +10,8 @@ import re
 
 from gru_core import Convention
 
-_SUB = re.compile(r"(h̃|[hxzr])_(\{[^}]*\}|t)")
+_SUB = re.compile(r"(?<![A-Za-z])(h̃|[hxzrWb])_(\{[^}]*\}|t|[hi][rzn])")
+SYMBOLS = {"z": "z", "r": "r", "h_tilde": "h̃", "h": "h"}   # each recorded GRU array's symbol
 
 
 def plotly(text: str) -> str:
@@ -22,7 +23,7 @@ def md(text: str) -> str:
     """``h_{t-1}`` → ``$h_{t-1}$``, ``h̃_t`` → ``$\\tilde h_t$`` for st.markdown / st.caption."""
     def repl(m: re.Match) -> str:
         base = r"\tilde h" if m.group(1) == "h̃" else m.group(1)
-        return f"${base}_{m.group(2)}$"
+        return f"${base}_{{{m.group(2).strip('{}')}}}$"
     return _SUB.sub(repl, text)
 
 
@@ -31,13 +32,19 @@ def gate_title(name: str, convention: Convention) -> str:
     if name == "z":
         return f"z · update gate — 1 = {convention.z_one_means}, 0 = {convention.z_zero_means}"
     if name == "r":
-        where = "after" if convention.reset_after_matmul else "before"
-        return f"r · reset gate — 0 = ignore h_{{t-1}} in the candidate, 1 = use it (acts {where} W_hn)"
+        return f"r · reset gate — {reset_effect(convention)}"
     if name == "h_tilde":
         return "h̃ · candidate state, from −1 to 1"
     if name == "h":
         return "h · new state, from −1 to 1"
     raise ValueError(name)
+
+
+def reset_effect(convention: Convention) -> str:
+    """What r = 0 and r = 1 do to the candidate, exactly, in this convention."""
+    if convention.reset_after_matmul:  # r ⊙ (W_hn h_{t-1} + b_hn): the bias is scaled too
+        return "scales W_hn h_{t-1} + b_hn in the candidate: 0 = drops it, bias included; 1 = keeps it"
+    return "scales h_{t-1} before W_hn in the candidate: 0 = the candidate ignores h_{t-1}; 1 = sees all of it"
 
 
 def short_title(name: str) -> str:
@@ -72,3 +79,42 @@ def blend_caption(convention: Convention) -> str:
 
 
 TRAIN_CONVENTIONS = "pytorch trains torch.nn.GRU; cho2014 the reset-before-the-matrix GRU."
+
+
+def old_state_weight_symbol(convention: Convention) -> str:
+    """What weighs the old state h_{t-1} in h_t: z where z keeps the old state, else 1 − z."""
+    return "z" if convention.z_keeps_old else "1 − z"
+
+
+def _units(numbers: list[int]) -> str:
+    names = [str(n) for n in numbers]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def carry_finding_text(finding, convention: Convention) -> str:
+    """The carry finding in words; every number in it is one gru_core computed for this model."""
+    units = finding.units
+    corr = ", ".join(f"{u.correlation:+.3f}" for u in units)
+    if len(units) == 1:
+        who = f"**Unit {units[0].unit}** follows it most closely (correlation {corr})."
+    else:
+        who = (f"**Units {_units([u.unit for u in units])}** follow it almost equally closely "
+               f"(correlations {corr}): the carry is spread over more than one unit.")
+    text = [f"Over {finding.sample.describe()}, each unit's h_t was compared with the true carry out "
+            f"of step t. {who}"]
+    w = old_state_weight_symbol(convention)
+    for u in units:
+        if not u.holding_steps:
+            continue
+        share = f"{100 * u.keep_fraction:.0f} %"
+        how = (f"at {share} of them the update gate keeps the old state (weight above ½): the carry is "
+               "held by the update gate."
+               if u.keep_fraction >= 0.5 else
+               f"the update gate keeps the old state (weight above ½) at only {share} of them; at the rest "
+               "h_t is mostly the candidate h̃_t, which reads h_{t-1} through W_hn. The carry travels "
+               "through the candidate, not through the update gate's keep path.")
+        text.append(f"While the carry holds (carry in = carry out = 1: {u.holding_steps:,} steps), unit "
+                    f"{u.unit}'s new state gives its old state h_{{t-1}} an average weight of "
+                    f"{u.old_state_weight:.3f} (that weight is {w} in the {convention.name} convention); "
+                    f"{how}")
+    return " ".join(text)

@@ -1,7 +1,11 @@
-"""Parameter-lab presets: tiny hand-set GRUs (pytorch convention) that make one behaviour visible.
+"""Parameter-lab presets: tiny hand-set GRUs that each make one behaviour visible.
 
-Each preset is weights + an input sequence + two sentences saying what to look for. Pure data and
-functions: the tests check that each preset really behaves as its text says.
+Each preset is weights + an input sequence + a text saying what to look for, written once and
+given for each convention by :meth:`Preset.tables` and :meth:`Preset.describe`: the update gate's
+rows are negated where z weighs the candidate (chung2014), which gives the same h at every step
+with z read as 1 − z, and the text names the gate values of that convention. The reset gate acts
+on a single unit with no b_hn, so where it acts (before or after W_hn) changes nothing here.
+Pure data and functions: the tests check every preset's text in every convention.
 """
 
 from __future__ import annotations
@@ -10,21 +14,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gru_core import Convention
+
 BIG = 6.0  # σ(±6) = 0.9975 / 0.0025: a gate that is, for teaching purposes, shut or open
 
 
 @dataclass(frozen=True)
 class Preset:
     name: str
-    text: str            # what to look for, in the app's own words
+    text: str            # what to look for; {keep}/{take}/{avg} become this convention's z values
     features: list[str]  # (I,) input names
     inputs: str          # CSV text: one row per step, one column per feature
     r: np.ndarray        # (H, I + H + 2): per unit, W_ir | W_hr | b_ir | b_hr
     z: np.ndarray        # (H, I + H + 2): same columns for the update gate
     n: np.ndarray        # (H, I + H + 2): same columns for the candidate
 
-    def params(self) -> dict[str, np.ndarray]:
-        return blocks_to_params(self.r, self.z, self.n, len(self.features))
+    def tables(self, convention: Convention) -> dict[str, np.ndarray]:
+        """The r, z and n tables (H, I + H + 2) that behave as the text says in ``convention``."""
+        z = self.z if convention.z_keeps_old else -self.z   # σ(−a) = 1 − σ(a): same h, z ↔ 1 − z
+        return {"r": self.r, "z": z, "n": self.n}
+
+    def params(self, convention: Convention) -> dict[str, np.ndarray]:
+        t = self.tables(convention)
+        return blocks_to_params(t["r"], t["z"], t["n"], len(self.features))
+
+    def describe(self, convention: Convention) -> str:
+        keep, take = ("1", "0") if convention.z_keeps_old else ("0", "1")
+        avg = "0.8" if convention.z_keeps_old else "0.2"
+        return self.text.format(keep=f"z ≈ {keep}", take=f"z ≈ {take}", avg=f"z = {avg}")
 
 
 def blocks_to_params(r: np.ndarray, z: np.ndarray, n: np.ndarray, input_size: int) -> dict[str, np.ndarray]:
@@ -60,9 +77,9 @@ VALUES = [0.8, -0.6, 0.3, 0.9, -0.2, 0.5, -0.7, 0.1, 0.6, -0.4]
 PRESETS = {p.name: p for p in (
     Preset(
         name="Remember the first input",
-        text="The update gate sits near 1 (keep the old state) at every step except the one that "
-             "carries the start flag, where it drops to 0 and lets the first value in. After that "
-             "the state holds that value whatever arrives: watch z stay bright and h stay flat.",
+        text="The update gate keeps the old state ({keep}) at every step except the one that carries "
+             "the start flag, where it takes the candidate ({take}) and lets the first value in. After "
+             "that the state holds that value whatever arrives: watch z stay at {keep} and h stay flat.",
         features=["value", "start flag"],
         inputs="\n".join(f"{v},{int(i == 0)}" for i, v in enumerate(VALUES)),
         r=_row([0, 0], [0], 0.0),
@@ -71,9 +88,10 @@ PRESETS = {p.name: p for p in (
     ),
     Preset(
         name="Forget at a separator",
-        text="The reset gate is near 1, so each candidate adds the new input to the old state and h "
-             "keeps a running (squashed) total. At the separator the reset gate drops to 0: the "
-             "candidate ignores the past and the total starts again from the new input.",
+        text="The update gate takes the candidate at every step ({take}). The reset gate is near 1, "
+             "so each candidate adds the new input to the old state and h keeps a running (squashed) "
+             "total. At the separator the reset gate drops to 0: the candidate ignores the past and "
+             "the total starts again from the new input.",
         features=["value", "separator"],
         inputs="\n".join(f"{v},{s}" for v, s in zip([0.4, 0.4, 0.4, 0.4, 0.3, 0.4, 0.4, 0.4],
                                                       [0, 0, 0, 0, 1, 0, 0, 0])),
@@ -83,9 +101,9 @@ PRESETS = {p.name: p for p in (
     ),
     Preset(
         name="Follow the input",
-        text="The update gate is near 0 at every step, so the state is simply replaced by the "
-             "candidate, and the candidate only looks at the current input. No memory at all: h "
-             "follows x, squashed by tanh.",
+        text="The update gate takes the candidate at every step ({take}), so the state is simply "
+             "replaced by it, and the candidate only looks at the current input. No memory at all: "
+             "h follows x, squashed by tanh.",
         features=["x"],
         inputs="\n".join(str(v) for v in VALUES),
         r=_row([0], [0], 0.0),
@@ -94,8 +112,8 @@ PRESETS = {p.name: p for p in (
     ),
     Preset(
         name="Average slowly",
-        text="The update gate is fixed near 0.8: each step keeps 80 % of the old state and takes "
-             "20 % of the candidate. The interpolation view shows h_t a fifth of the way from h_{t-1} "
+        text="The update gate is fixed at {avg}: each step keeps 80 % of the old state and takes "
+             "20 % of the candidate. The interpolation view shows h_t a fifth of the way from h_{{t-1}} "
              "to h̃_t: a moving average that smooths the input.",
         features=["x"],
         inputs="\n".join(str(v) for v in VALUES),

@@ -1,6 +1,12 @@
 """Turn what a user typed or uploaded into an input array (T, I) — or a clear message why not.
 
-Pure functions: no streamlit. Every failure is a ``SequenceError`` whose text the page shows as is.
+No streamlit here. Every failure is a ``SequenceError`` whose text the page shows as is.
+
+Typed numbers and text are parsed in this process: they come from a text box the page has already
+capped. A CSV is parsed in a sandboxed worker process (:mod:`gru_core.sandbox`), like an uploaded
+checkpoint: the csv module's process-wide field limit can be set low there, a 2 MB file of
+separators cannot balloon into millions of strings in the server, and the parsing time is not
+spent holding the server's GIL. The worker returns the (T, I) array and the column names only.
 """
 
 from __future__ import annotations
@@ -12,9 +18,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .state import MAX_FEATURES, MAX_STEPS
+from gru_core import sandbox
 
-MAX_UPLOAD_BYTES = 2_000_000
+from .limits import MAX_ABS_VALUE, MAX_CSV_BYTES, MAX_FEATURES, MAX_STEPS
+
+MAX_UPLOAD_BYTES = MAX_CSV_BYTES
+MAX_FIELD_CHARS = 1_000    # a number or a column name is far shorter; longer means broken quoting
+SNIFF_CHARS = 8_192        # the sample csv.Sniffer looks at to choose the separator
+SEPARATORS = ",;\t"
+_SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+CSV_LIMITS = sandbox.Limits(memory_mb=256, cpu_seconds=5, wall_seconds=15.0, output_mb=8)
+_CSV_PARSER = f"{__name__}:read_csv_arrays"
+_CSV_HINT = "Use plain CSV text: one row per step, one column of numbers per feature."
+
+__all__ = ["MAX_ABS_VALUE", "MAX_UPLOAD_BYTES", "Sequence", "SequenceError", "parse_csv", "parse_numbers",
+           "parse_text", "read_csv_arrays"]
 
 
 class SequenceError(ValueError):
@@ -34,10 +52,7 @@ def _check_size(T: int, I: int) -> None:
     if T > MAX_STEPS:
         raise SequenceError(f"The sequence has {T:,} steps; the page runs at most {MAX_STEPS:,}.")
     if I > MAX_FEATURES:
-        raise SequenceError(f"The sequence has {I} features per step; the page runs at most {MAX_FEATURES}.")
-
-
-MAX_ABS_VALUE = 1e6
+        raise SequenceError(f"The sequence has {I:,} features per step; the page runs at most {MAX_FEATURES}.")
 
 
 def _check_values(values: np.ndarray, where: str) -> None:
@@ -81,50 +96,138 @@ def parse_text(text: str) -> Sequence:
 
 
 def _columns(n: int) -> str:
-    return f"{n} column" + ("" if n == 1 else "s")
+    return f"{n:,} column" + ("" if n == 1 else "s")
 
 
-def parse_csv(data: bytes) -> Sequence:
-    """T rows × I numeric columns; an optional header row names the features."""
+def parse_csv(data: bytes, source: str = "The file") -> Sequence:
+    """T rows × I numeric columns; an optional header row names the features.
+
+    The separator is a comma, semicolon or tab, whichever the rows use (csv.Sniffer decides when
+    several appear). ``source`` names the input in messages, e.g. "The file" for an upload or
+    "The inputs box" for text typed on a page. Parsing runs in a sandboxed worker; a worker that
+    fails or hits a limit is a SequenceError like any other refusal.
+    """
     if len(data) > MAX_UPLOAD_BYTES:
-        raise SequenceError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB.")
+        raise SequenceError(f"{source} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB.")
+    try:
+        parsed = sandbox.parse_untrusted(_CSV_PARSER, data, options={"source": source}, limits=CSV_LIMITS,
+                                         preload=(__name__,), subject=source, hint=_CSV_HINT)
+    except sandbox.SandboxError as err:
+        raise SequenceError(str(err)) from None
+    xs = parsed.arrays.get("xs")
+    labels = parsed.meta.get("labels") if isinstance(parsed.meta, dict) else None
+    if xs is None or xs.ndim != 2 or xs.dtype != np.float64:
+        raise SequenceError(f"{source} could not be read safely: the reader's reply was malformed. {_CSV_HINT}")
+    # the worker already checked these; checking again here costs microseconds at (2048, 64)
+    _check_size(*xs.shape)
+    _check_values(xs, source)
+    if not (isinstance(labels, list) and len(labels) == xs.shape[1] and all(isinstance(x, str) for x in labels)):
+        labels = [f"x[{i}]" for i in range(xs.shape[1])]
+    return Sequence(xs=xs, feature_labels=labels, step_labels=None)
+
+
+def read_csv_arrays(data: bytes, *, source: str = "The file") -> tuple[dict[str, np.ndarray], dict]:
+    """The sandbox parser: ``{"xs": (T, I) float64}`` and ``{"labels": I names}``.
+
+    Meant for a one-shot sandbox worker: it lowers the csv module's process-wide field limit.
+    """
+    csv.field_size_limit(MAX_FIELD_CHARS)  # the worker exits after this file; the server keeps its own
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SequenceError("The file is not UTF-8 text: upload a plain .csv file.") from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r)]
+        raise SequenceError(f"{source} is not UTF-8 text: use a plain .csv file.") from None
+    if "\x00" in text:
+        raise SequenceError(f"{source} contains NUL characters, so it is not a text file: use a plain .csv file.")
+    separator = _separator(text, source)
+    header, body = _header_and_body(_rows(text, separator, source), source)
+    width = len(body[0]) if body else len(header or ())
+    if header is not None and len(header) != width:
+        raise SequenceError(f"The header names {len(header)} columns but the rows have {width}.")
+    xs = np.array([[_number(c, i + 1 + (header is not None), j + 1, separator) for j, c in enumerate(row)]
+                   for i, row in enumerate(body)], dtype=np.float64).reshape(len(body), width)
+    _check_size(*xs.shape)
+    _check_values(xs, source)
+    labels = header or [f"x[{i}]" for i in range(width)]
+    return {"xs": xs}, {"labels": labels}
+
+
+def _separator(text: str, source: str) -> str:
+    """Comma, semicolon or tab: the only one present, or the one csv.Sniffer finds consistent."""
+    sample = text[:SNIFF_CHARS]
+    if len(text) > SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # whole lines only: a cut row would look inconsistent
+    present = [s for s in SEPARATORS if s in sample]
+    if len(present) <= 1:
+        return present[0] if present else ","
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        names = " and ".join(_SEPARATOR_NAMES[s] for s in present)
+        raise SequenceError(
+            f"{source} uses both {names} between values, so it is unclear which separates the columns. "
+            "Separate columns with commas (or with semicolons, or tabs, throughout), one row per line.") from None
+
+
+def _rows(text: str, separator: str, source: str) -> tuple[list[list[str]], int]:
+    """The non-blank rows, up to one more than a header plus MAX_STEPS, and how many there are."""
+    rows, count = [], 0
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            count += 1
+            if len(row) > MAX_FEATURES:
+                raise SequenceError(f"Row {count} has {_columns(len(row))}; the page runs at most "
+                                    f"{MAX_FEATURES} features per step (one column each).")
+            if len(rows) <= MAX_STEPS:  # beyond that, count the rows only: the message states the total
+                rows.append(row)
+    except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            raise SequenceError(
+                f"{source} has a value longer than {MAX_FIELD_CHARS:,} characters (line {reader.line_num:,}); "
+                "a number or a column name is far shorter. Check that every quote (\") is closed.") from None
+        raise SequenceError(f"{source} is not valid CSV (line {reader.line_num:,}: {err}).") from None
     if not rows:
-        raise SequenceError("The file has no rows.")
+        raise SequenceError(f"{source} has no rows.")
+    return rows, count
 
-    def is_number(cell: str) -> bool:
-        try:
-            float(cell)
-            return True
-        except ValueError:
-            return False
 
-    # a header is a first row with no number in it; a row with some numbers is data (with a typo)
-    header = None if any(is_number(c) for c in rows[0]) else [c.strip() or f"x[{i}]" for i, c in enumerate(rows[0])]
+def _header_and_body(rows_and_count: tuple[list[list[str]], int],
+                     source: str) -> tuple[list[str] | None, list[list[str]]]:
+    """A header is a first row with no number in it; a row with some numbers is data (with a typo)."""
+    rows, count = rows_and_count
+    header = None if any(_is_number(c) for c in rows[0]) else [c.strip() or f"x[{i}]" for i, c in enumerate(rows[0])]
     body = rows if header is None else rows[1:]
-    _check_size(len(body), len(rows[0]))
+    if header is not None and count == 1:
+        raise SequenceError(f"{source} has a header row ({', '.join(header)[:60]}) but no rows of numbers "
+                            "under it: add one row per step.")
+    _check_size(count - (header is not None), len(rows[0]))
     width = len(body[0])
     for i, row in enumerate(body):
         if len(row) != width:
             raise SequenceError(f"Row {i + 1 + (header is not None)} has {_columns(len(row))} but the "
                                 f"first has {width}: every row needs the same number of columns.")
-    if header is not None and len(header) != width:
-        raise SequenceError(f"The header names {len(header)} columns but the rows have {width}.")
+    return header, body
+
+
+def _is_number(cell: str) -> bool:
     try:
-        xs = np.array([[float(c) for c in row] for row in body], dtype=np.float64)
+        float(cell)
+        return True
     except ValueError:
-        for i, row in enumerate(body):
-            for j, c in enumerate(row):
-                try:
-                    float(c)
-                except ValueError:
-                    raise SequenceError(f"Row {i + 1 + (header is not None)}, column {j + 1} is "
-                                        f"'{c[:20]}', which is not a number.") from None
-        raise
-    _check_size(*xs.shape)
-    _check_values(xs, "The file")
-    return Sequence(xs=xs, feature_labels=header or [f"x[{i}]" for i in range(width)], step_labels=None)
+        return False
+
+
+def _number(cell: str, row: int, column: int, separator: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        pass
+    why = ""
+    if re.fullmatch(r"\s*-?\d+,\d+\s*", cell):
+        why = " Write decimals with a dot (0.5, not 0,5)."
+    elif other := [_SEPARATOR_NAMES[s] for s in SEPARATORS if s != separator and s in cell]:
+        why = (f" The columns were read as separated by {_SEPARATOR_NAMES[separator]}, and this cell contains "
+               f"{' and '.join(other)}: use one separator throughout.")
+    raise SequenceError(f"Row {row}, column {column} is '{cell[:20]}', which is not a number.{why}") from None

@@ -1,18 +1,22 @@
-"""Cached access to the core. The cached objects are shared by every session and immutable
-(gru_core arrays are read-only), so a tweak elsewhere can only ever work on a copy."""
+"""Cached access to the core. What is cached with ``st.cache_resource`` is shared by every session,
+so it is immutable all the way down (gru_core's arrays are read-only; a test tries to write each):
+a tweak anywhere only ever works on a copy."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from gru_core import GRU, Trace
-from gru_core import bit_addition as ba
+from gru_core import GRU, Trace, registry
+from gru_core.models import RecurrentModel
+from gru_core.tasks import bit_addition as ba
+
+from . import session
 
 
 @st.cache_resource(show_spinner=False)
-def bit_adder(convention: str = "pytorch") -> ba.BitAdder:
-    return ba.pretrained(convention)
+def bit_adder(convention: str = "pytorch") -> RecurrentModel:
+    return registry.shipped_adder(convention)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -20,24 +24,31 @@ def addition(convention: str, a: int, b: int) -> ba.AdditionRun:
     return ba.run_addition(bit_adder(convention), a, b)
 
 
-@st.cache_resource(show_spinner="Measuring which unit carries the carry…")
-def carry_correlation(convention: str) -> np.ndarray:
-    corr = ba.carry_correlation(bit_adder(convention), additions=300, bits=16, seed=0)
-    corr.flags.writeable = False
-    return corr
+@st.cache_resource(show_spinner="Measuring which units carry the carry…")
+def carry_finding(convention: str) -> ba.CarryFinding:
+    return ba.carry_finding(bit_adder(convention))
+
+
+def trained_carry_finding(model: RecurrentModel) -> ba.CarryFinding:
+    """The finding for the model trained in this tab, computed once and kept with it."""
+    kept = session.get("app_trained_finding")
+    if kept is None or kept[0] is not model:
+        kept = (model, ba.carry_finding(model))
+        session.put("app_trained_finding", kept)
+    return kept[1]
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def random_gru(input_size: int, hidden_size: int, seed: int, scale: float, convention: str) -> GRU:
-    """Weights ~ U(−scale/√H, scale/√H): scale 1 is torch.nn.GRU's own initialisation."""
-    return GRU.random(input_size, hidden_size, seed=seed, scale=scale / np.sqrt(hidden_size),
+def random_gru(input_size: int, hidden_size: int, seed: int, init_scale: float, convention: str) -> GRU:
+    """Weights ~ U(−s, s) with s = init_scale/√H: init_scale 1 is torch.nn.GRU's own initialisation."""
+    return GRU.random(input_size, hidden_size, seed=seed, scale=init_scale / np.sqrt(hidden_size),
                       convention=convention)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner="Reading the file safely…", max_entries=16)
 def uploaded_gru(data: bytes, convention: str):
-    """A user's state_dict, loaded safely (torch.load weights_only=True); raises ValueError with a
-    message for the page. Cached on the file's bytes so stepping does not re-read it."""
+    """A user's state_dict, read in a sandboxed process (gru_core.checkpoints); raises ValueError with
+    a message for the page. Cached on the file's bytes so stepping does not re-read it."""
     from gru_core import checkpoints
 
     return checkpoints.load_gru(data, convention)
@@ -55,15 +66,14 @@ def _run_sequence(_gru: GRU, fingerprint: str, xs_bytes: bytes, shape: tuple[int
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def ablation_accuracy(update_bias_shift: float, reset_bias_shift: float, recurrent_scale: float,
-                      bits: int = 16, count: int = 300) -> float:
-    """Exact-sum accuracy of the shipped adder with the knobs applied (a copy: the cached model is
-    read-only and is never changed)."""
+def knob_accuracy(update_bias_shift: float, reset_bias_shift: float, recurrent_scale: float) -> float:
+    """Exact-sum accuracy (ba.EXACT_SUM_CHECK) of the shipped adder with the knobs applied (a copy:
+    the cached model is read-only and is never changed)."""
     adder = bit_adder("pytorch")
-    tweaked = adder.with_gru(adder.gru.ablated(update_bias_shift=update_bias_shift,
-                                               reset_bias_shift=reset_bias_shift,
-                                               recurrent_scale=recurrent_scale))
-    return ba.exact_sum_accuracy(tweaked, bits, count, seed=0)
+    tweaked = adder.with_cell(adder.cell.ablated(update_bias_shift=update_bias_shift,
+                                                 reset_bias_shift=reset_bias_shift,
+                                                 recurrent_scale=recurrent_scale))
+    return ba.exact_sum_accuracy(tweaked)
 
 
 def state_dict_bytes(gru: GRU) -> bytes:
@@ -75,3 +85,16 @@ def state_dict_bytes(gru: GRU) -> bytes:
     buf = io.BytesIO()
     torch.save(gru.to_torch().state_dict(), buf)
     return buf.getvalue()
+
+
+def export_button(gru: GRU, file_name: str, key: str) -> None:
+    """The one export button: a torch.nn.GRU state_dict, offered where torch.nn.GRU computes the
+    convention shown (only the pytorch one); elsewhere a sentence saying why not."""
+    if gru.convention.reset_after_matmul and gru.convention.z_keeps_old:
+        st.download_button("Download as a torch.nn.GRU state_dict", data=lambda: state_dict_bytes(gru),
+                           file_name=file_name, mime="application/octet-stream", icon=":material/download:",
+                           on_click="ignore", key=key,
+                           help=f"torch.nn.GRU({gru.input_size}, {gru.hidden_size}).load_state_dict(torch.load(f))")
+    else:
+        st.caption(f"Export is offered in the pytorch convention only: torch.nn.GRU computes no other, "
+                   f"and this GRU uses {gru.convention.name}.")

@@ -13,30 +13,24 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app import state, theme  # noqa: E402  (needs the path above)
-
-# A link with ?present=1 opens with the sidebar folded away: the figures get the projector's width.
-_present_link = state.parse_present(st.query_params)[0]
-st.set_page_config(page_title="GRU Gate Lab", page_icon=":material/tune:", layout="wide",
-                   initial_sidebar_state="collapsed" if _present_link else "auto")
+from app import session, theme, ui  # noqa: E402  (needs the path above)
 
 VIEWS = Path(__file__).parent / "views"
+ICON = ROOT / "assets" / "icon.png"   # shipped: a classroom may have no internet
 
-ss = st.session_state
-for key in state.PERSISTENT_KEYS:  # see state.PERSISTENT_KEYS: a value outlives its hidden widget
-    if key in ss:
-        ss[key] = ss[key]
-
-# Presentation mode belongs to the whole app: read ?present= once per session, then the toggle rules.
-if "present" not in ss:
-    ss.present, ss.present_messages = state.parse_present(st.query_params)
+# Presentation mode belongs to the whole app: ?present=1 is read once per session (a link a teacher
+# puts on a slide opens with the sidebar folded away), then the toggle rules.
+messages = session.read_link("app")
+st.set_page_config(page_title="GRU Gate Lab", page_icon=str(ICON), layout="wide",
+                   initial_sidebar_state="collapsed" if session.get("app_present") else "auto")
 with st.sidebar:
-    st.toggle("Presentation mode", key="present",
+    st.toggle("Presentation mode", key=session.widget("app_present"),
               help="Larger type, full-width figures, only the stepping controls. Step with ← / →.")
-    for m in ss.get("present_messages", []):
-        st.warning(m)
-if ss.present:
+    ui.show_messages(messages)
+if ui.presenting():
     st.html(theme.PRESENT_CSS)
+session.write_link({"present": "1"} if ui.presenting() else {},
+                   drop_params=() if ui.presenting() else ("present",))
 
 pages = [
     st.Page(VIEWS / "bit_addition.py", title="Bit addition", icon=":material/add:", default=True),
@@ -44,8 +38,5 @@ pages = [
     st.Page(VIEWS / "lab.py", title="Parameter lab", icon=":material/tune:", url_path="lab"),
     st.Page(VIEWS / "train.py", title="Train it yourself", icon=":material/model_training:", url_path="train"),
 ]
-if ss.present:
-    st.query_params["present"] = "1"
-elif "present" in st.query_params:
-    del st.query_params["present"]
-st.navigation(pages).run()
+with ui.guarded("drawing this page"):  # a fault shows a message, never a traceback
+    st.navigation(pages).run()

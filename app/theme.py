@@ -13,8 +13,9 @@ GATE_SCALE = "Viridis"
 # readable with the common forms of colour blindness.
 STATE_RANGE = (-1.0, 1.0)
 STATE_SCALE = "RdBu_r"
-# Carry correlation in [-1, 1] uses the state scale's diverging logic.
-CORR_SCALE = STATE_SCALE
+# The heatmap colour scales by kind (app/cell_views.py: GATE, STATE), each with its colour-bar title.
+SCALES = {"gate": {"colours": GATE_SCALE, "range": GATE_RANGE, "title": "gate"},
+          "state": {"colours": STATE_SCALE, "range": STATE_RANGE, "title": "state"}}
 
 # The input sequence: a plain grey ramp, so it never reads as a gate or a state.
 INPUT_SCALE = "Greys"

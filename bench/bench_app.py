@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, wait_idle  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, wait_idle  # noqa: E402 (needs the path above)
 
 STEPS = 25
 # app.figures names its step outlines 'step'; the baseline does the same
@@ -70,8 +70,10 @@ def measure_pair(browser, ours_url: str, bare_url: str) -> tuple[dict, dict]:
 
 
 Z_CHECKSUM = """() => {
-  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.data && p.data.length === 4 && p.data[0].type === 'heatmap');
-  return gd && gd._fullData ? Array.from(gd._fullData[0].z, row => Array.from(row)).flat().reduce((a, b) => a + b, 0) : null;
+  const gd = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(p => p.data && p.data.length === 4 && p.data[0].type === 'heatmap');
+  return gd && gd._fullData
+    ? Array.from(gd._fullData[0].z, row => Array.from(row)).flat().reduce((a, b) => a + b, 0) : null;
 }"""
 
 
@@ -122,19 +124,19 @@ def measure_training(page, url: str, iterations: int) -> float:
 
 
 def training_outside(iterations: int) -> float:
+    from gru_core.tasks.bit_addition import BitAddition
     from gru_core.train import TrainConfig, train
 
     t0 = time.perf_counter()
-    model = train(TrainConfig(max_learn_iterations=iterations, harden_iterations=0))
+    model = train(BitAddition(harden=False), TrainConfig(stage_iterations={"learn": iterations}))
     return model.metrics["iterations"] / (time.perf_counter() - t0)
 
 
 def run() -> list[dict]:
+    import numpy as np
     from playwright.sync_api import sync_playwright
 
-    import numpy as np
-
-    from gru_core.bit_addition import n_steps
+    from gru_core.tasks.bit_addition import n_steps
 
     a = b = (1 << 64) - 1
     T_add = n_steps(a, b)
@@ -161,7 +163,8 @@ def run() -> list[dict]:
                       f"{row['kb']:>8.1f} {row['bare_kb']:>8.1f}")
 
             print(f"\n== App: slider tweak → new heatmaps in Chromium ({STEPS} notches; median) ==")
-            probes = [TweakProbe(browser.new_context(viewport={"width": 1280, "height": 900}).new_page(), url, name, prep)
+            probes = [TweakProbe(browser.new_context(viewport={"width": 1280, "height": 900}).new_page(),
+                                 url, name, prep)
                       for url, name, prep in ((app_url + "/lab", "Shift the update-gate bias", lab_ablate),
                                               (base_url + f"/?T={n_steps(46955, 27509)}&H=16&I=4", "Shift", None))]
             for _ in range(STEPS):  # alternate, as for the steps
@@ -172,7 +175,8 @@ def run() -> list[dict]:
                 p.page.context.close()
             row = {"page": "lab: update-gate bias knob", "ours_s": ours, "bare_s": bare, "ratio": ours / bare}
             rows.append(row)
-            print(f"   {row['page']:<32} ours {row['ours_s']:.3f} s  bare {row['bare_s']:.3f} s  ratio {row['ratio']:.2f}")
+            print(f"   {row['page']:<32} ours {row['ours_s']:.3f} s  bare {row['bare_s']:.3f} s  "
+                  f"ratio {row['ratio']:.2f}")
 
             print("\n== Live training: iterations per second in the page vs the same loop outside Streamlit ==")
             iterations = 400

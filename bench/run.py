@@ -29,6 +29,7 @@ def main() -> None:
         import bench_app
 
         bench_app.run()
+        __import__("bench_uploads").run()  # the upload path: the hostile corpus through the sandbox
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ No UI package is imported anywhere in ``gru_core``; torch is imported only where
 (conversion, training, checkpoints).
 """
 
-from .conventions import CONVENTIONS, Convention, get_convention
 from .cells import GRU, GRULayer, LayerTrace, Trace
+from .conventions import CONVENTIONS, Convention, get_convention
 
 __all__ = ["CONVENTIONS", "Convention", "GRU", "GRULayer", "LayerTrace", "Trace", "get_convention"]

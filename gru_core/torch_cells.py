@@ -1,6 +1,10 @@
-"""A differentiable GRU for the reset-before-the-matrix equations (cho2014), for training.
+"""Trainable torch twins of the core's models: a cell plus a linear readout, and the cho2014 GRU.
 
-torch.nn.GRU only computes the pytorch convention. This module computes
+:class:`RecurrentNet` is what :func:`gru_core.train.train` optimises: a recurrent cell and a
+``torch.nn.Linear`` readout, per step or per sequence, converted to a
+:class:`gru_core.models.RecurrentModel` when training ends.
+
+torch.nn.GRU only computes the pytorch convention. :class:`ResetBeforeGRU` computes
     h̃ = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn),  h = (1 − z) ⊙ h̃ + z ⊙ h_{t-1}
 with torch.nn.GRU's parameter names, layout and initialisation, so its state_dict converts with
 ``GRU.from_arrays(..., "cho2014")`` exactly as a torch.nn.GRU's does.
@@ -50,3 +54,28 @@ class ResetBeforeGRU(torch.nn.Module):
             inp = torch.stack(outs, dim=1)                            # (B, T, H)
             finals.append(h)
         return inp, torch.stack(finals)
+
+
+def gru_module(input_size: int, hidden_size: int, num_layers: int, reset_after_matmul: bool) -> torch.nn.Module:
+    """A batch_first GRU whose candidate applies the reset gate after the recurrent matrix (torch.nn.GRU,
+    the pytorch convention) or before it (:class:`ResetBeforeGRU`, cho2014); same parameter names."""
+    if reset_after_matmul:
+        return torch.nn.GRU(input_size, hidden_size, num_layers, batch_first=True)
+    return ResetBeforeGRU(input_size, hidden_size, num_layers)
+
+
+class RecurrentNet(torch.nn.Module):
+    """A recurrent cell and a linear readout, batch first: xs (B, T, I) -> (B, T, O) or (B, O).
+
+    Built cell first, readout second, so that a seed gives the same initial weights as it always has.
+    """
+
+    def __init__(self, cell: torch.nn.Module, output_size: int, per_step: bool) -> None:
+        super().__init__()
+        self.cell = cell
+        self.readout = torch.nn.Linear(cell.hidden_size, output_size)
+        self.per_step = per_step
+
+    def forward(self, xs: torch.Tensor) -> torch.Tensor:
+        out = self.cell(xs)[0]                                     # (B, T, H) last layer
+        return self.readout(out if self.per_step else out[:, -1])  # (B, T, O) or (B, O)

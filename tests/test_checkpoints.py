@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from gru_core.checkpoints import torch_state_dict as gru_io
 from gru_core.checkpoints import describe, load_gru, load_gru_state_dict
+from gru_core.checkpoints import torch_state_dict as gru_io
 
 
 def saved(obj) -> bytes:
@@ -213,3 +213,71 @@ def test_too_large(monkeypatch):
     size = f"{len(blob) / 1e6:.3f}"
     with pytest.raises(ValueError, match=rf"This file is {size} MB, over the 0\.001 MB limit"):
         load_gru(blob)
+
+
+# -- structure checks: what is measured before torch.load ------------------------------------------
+def test_pickle_scan_measures_a_real_state_dict():
+    import zipfile
+
+    from gru_core.checkpoints.structure import scan_pickle
+
+    blob = saved(torch.nn.GRU(3, 4, num_layers=2).state_dict())
+    data_pkl = zipfile.ZipFile(io.BytesIO(blob)).read("archive/data.pkl")
+    scan = scan_pickle(data_pkl, max_ops=10_000, max_depth=100)
+    # dict → _rebuild_tensor_v2(...) → its argument tuple → the storage's persistent id tuple → ...
+    assert scan.depth == 5 and 200 < scan.ops < 400 and scan.end == len(data_pkl)
+
+
+def _top_down_lists(n: int) -> bytes:
+    """``[[[…]]]`` n deep, each list created empty and filled after its parent holds it (via the memo)."""
+    ops = bytearray(b"\x80\x02]r\x00\x00\x00\x00")  # L0, memo 0
+    for i in range(1, n):
+        ops += b"j" + (i - 1).to_bytes(4, "little") + b"]r" + i.to_bytes(4, "little") + b"a0"  # L[i-1].append(L[i])
+    return bytes(ops + b".")
+
+
+def test_pickle_scan_counts_nesting_built_in_any_order():
+    from gru_core.checkpoints.structure import StructureError, scan_pickle
+
+    data = _top_down_lists(300)
+    built, depth = pickle.loads(data), 1  # our own bytes: see what they build, to be sure
+    while built:
+        built, depth = built[0], depth + 1
+    assert depth == 300
+    assert scan_pickle(data, max_ops=10_000, max_depth=1_000).depth == 300
+    with pytest.raises(StructureError, match="nested more than 100 levels deep"):
+        scan_pickle(data, max_ops=10_000, max_depth=100)
+
+
+def test_pickle_scan_survives_cycles_and_refuses_garbage():
+    from gru_core.checkpoints.structure import StructureError, scan_pickle
+
+    cyclic = []
+    cyclic.append(cyclic)
+    assert scan_pickle(pickle.dumps(cyclic, protocol=2), max_ops=100, max_depth=10).depth == 1
+    with pytest.raises(StructureError, match="cannot be read"):
+        scan_pickle(b"\x80\x02]\xff.", max_ops=100, max_depth=10)
+    with pytest.raises(StructureError, match="more than 10 instructions"):
+        scan_pickle(pickle.dumps(list(range(20)), protocol=2), max_ops=10, max_depth=10)
+
+
+def test_legacy_format_still_loads():
+    """torch.save's format from before torch 1.6: five pickles back to back, then the raw storages."""
+    torch.manual_seed(7)
+    m = torch.nn.GRU(2, 3)
+    buf = io.BytesIO()
+    torch.save(m.state_dict(), buf, _use_new_zipfile_serialization=False)
+    assert buf.getvalue()[:1] == b"\x80"
+    assert_same_outputs(m, load_gru_state_dict(buf.getvalue()))
+
+
+def test_a_compressed_zip_is_refused_before_it_is_unpacked():
+    import zipfile
+
+    blob = saved(torch.nn.GRU(2, 3).state_dict())
+    src, out = zipfile.ZipFile(io.BytesIO(blob)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:  # the same entries, re-zipped
+        for info in src.infolist():
+            z.writestr(info.filename, src.read(info))
+    with pytest.raises(ValueError, match=r"its zip entry 'archive/data\.pkl' is compressed"):
+        load_gru(out.getvalue())

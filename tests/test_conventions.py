@@ -1,4 +1,5 @@
-"""The relations between the conventions (README, "The three conventions") — and that they are not all the same model."""
+"""The relations between the conventions (README, "The three conventions"), and that they are not all
+the same model."""
 
 from __future__ import annotations
 

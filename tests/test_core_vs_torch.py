@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from reference_gru import reference_run
 
 from gru_core import GRU
-from reference_gru import reference_run
 
 CONVENTIONS = ("pytorch", "cho2014", "chung2014")
 
@@ -88,7 +88,8 @@ def test_trace_is_self_consistent(convention):
     for lt in trace.layers:
         np.testing.assert_array_equal(lt.h_prev[1:], lt.h[:-1])
         for g in "rz":
-            np.testing.assert_allclose(lt.block(g, "pre"), lt.block(g, "input_part") + lt.block(g, "hidden_part"), atol=1e-15)
+            np.testing.assert_allclose(lt.block(g, "pre"), lt.block(g, "input_part") + lt.block(g, "hidden_part"),
+                                       atol=1e-15)
         np.testing.assert_allclose(lt.r, 1 / (1 + np.exp(-lt.block("r", "pre"))), atol=1e-15)
         np.testing.assert_allclose(lt.h_tilde, np.tanh(lt.block("n", "pre")), atol=1e-15)
 

@@ -10,7 +10,9 @@ from gru_core import CONVENTIONS, GRU
 
 
 def recorded(lt, t, j):
-    b = lambda g, w: lt.block(g, w)[t, j]  # noqa: E731
+    def b(g, w):
+        return lt.block(g, w)[t, j]
+
     return dict(ir=b("r", "input_part"), hr=b("r", "hidden_part"), pr=b("r", "pre"), r=lt.r[t, j],
                 iz=b("z", "input_part"), hz=b("z", "hidden_part"), pz=b("z", "pre"), z=lt.z[t, j],
                 i_n=b("n", "input_part"), hn=b("n", "hidden_part"), pn=b("n", "pre"), n=lt.h_tilde[t, j],

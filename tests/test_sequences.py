@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.limits import MAX_STEPS
 from app.sequences import SequenceError, parse_csv, parse_numbers, parse_text
-from app.state import MAX_STEPS
 
 
 def test_numbers_commas_spaces_newlines():
@@ -38,7 +38,8 @@ def test_csv_with_and_without_header():
 
 
 @pytest.mark.parametrize("data, fragment", [
-    (b"", "no rows"), (b"1,2\n3\n", "Row 2 has 1 column but the first has 2"), (b"a,b\n1,x\n", "Row 2, column 2 is 'x'"),
+    (b"", "no rows"), (b"1,2\n3\n", "Row 2 has 1 column but the first has 2"),
+    (b"a,b\n1,x\n", "Row 2, column 2 is 'x'"),
     (b"\xff\xfe\x00bad", "not UTF-8"), (b"1,nan\n", "not a finite number"), (b"1,1e308\n", "larger than"),
     (b"x\n" + b"1\n" * (MAX_STEPS + 1), "at most"), (b"a,b,c\n1,2\n", "header names 3 columns but the rows have 2"),
     (b"1,2o\n3,4\n", "Row 1, column 2 is '2o'"),
@@ -46,3 +47,26 @@ def test_csv_with_and_without_header():
 def test_bad_csv(data, fragment):
     with pytest.raises(SequenceError, match=fragment):
         parse_csv(data)
+
+
+def test_semicolons_and_tabs_separate_columns_rather_than_making_a_header():
+    s = parse_csv(b"price;volume\n1;2\n3;4\n")
+    assert s.feature_labels == ["price", "volume"] and s.xs.tolist() == [[1, 2], [3, 4]]
+    assert parse_csv(b"1\t2\n3\t4\n").xs.tolist() == [[1, 2], [3, 4]]
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"1;2\n3,4\n", "The file uses both commas and semicolons between values"),
+    (b"a;b\n1,5;2\n", "Row 2, column 1 is '1,5', which is not a number. Write decimals with a dot"),
+    (b'"' + b"9" * 200_000 + b'"\n', "The file has a value longer than 1,000 characters (line 1)"),
+    (b"a;b\n", "The file has a header row (a, b) but no rows of numbers under it"),
+])
+def test_csv_messages_say_what_is_wrong(data, message):
+    with pytest.raises(SequenceError) as info:
+        parse_csv(data)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_csv_messages_name_their_source():
+    with pytest.raises(SequenceError, match=r"^The inputs box has no rows\.$"):
+        parse_csv(b"\n\n", source="The inputs box")

@@ -5,106 +5,83 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import components, figures, services, state
-from app.state import AdditionView
-from gru_core import bit_addition as ba
+from app import cell_views, figures, labels, limits, query, services, session, step_view, ui
+from gru_core.models import RecurrentModel
+from gru_core.tasks import bit_addition as ba
 
-st.title("Watch a GRU add two numbers")
-ss = st.session_state
-model_pt = services.bit_adder("pytorch")
-components.intro(
-    f"A GRU with {model_pt.gru.hidden_size} hidden units reads two numbers one bit at a time, **least significant bit "
-    "first** — the way you add on paper, right to left. At step *t* it sees the pair of bits "
-    "($a_t$, $b_t$) and must write bit *t* of the sum. To do that it has to remember the **carry** from "
-    "the step before: watch which units hold it and how the update gate decides when to change it.")
-
-# -- the link a page was opened with is read once per session; widgets own the state after that --
-if "add_view" not in ss:
-    view, messages = AdditionView.from_query(st.query_params, model_pt.gru.hidden_size)
-    ss.add_view = view
-    ss.add_messages = messages
-    ss.add_a_text, ss.add_b_text = str(view.a), str(view.b)
-    ss.add_conv = view.conv
-view: AdditionView = ss.add_view
-for m in ss.get("add_messages", []):
-    st.warning(m, icon=":material/warning:")
+PAGE = "add"
 
 
-def clear_messages() -> None:
-    ss.add_messages = []
-
-
-def random_example() -> None:
-    bits = int(ss.add_random_bits)
-    rng = np.random.default_rng()
-    a, b = (int.from_bytes(rng.bytes((bits + 7) // 8), "little") % (1 << bits) for _ in range(2))
-    ss.add_a_text, ss.add_b_text = str(a), str(b)
-    clear_messages()
-
-
-controls = components.controls_container()
-with controls:
-    c1, c2, c3, c4 = st.columns([2, 2, 1, 1.2], vertical_alignment="bottom")
-    c1.text_input("a", key="add_a_text", on_change=clear_messages,
-                  help=f"A non-negative whole number, up to {state.MAX_OPERAND_BITS} bits (0b… and 0x… work too).")
-    c2.text_input("b", key="add_b_text", on_change=clear_messages)
-    ss.setdefault("add_random_bits", 16)
-    c3.selectbox("bits", [8, 16, 64, 256, 1024], key="add_random_bits",
-                 help="Size of the random example")
-    c4.button("Random example", icon=":material/casino:", on_click=random_example, width="stretch")
-
-# -- operands: a bad entry is explained and the last good addition stays on screen --------------
-errors: list[str] = []
-a = state.parse_operand(ss.add_a_text, "a", view.a, errors)
-b = state.parse_operand(ss.add_b_text, "b", view.b, errors)
-for e in errors:
-    st.error(e.replace("showing", "still showing"), icon=":material/error:")
-if (a, b) != (view.a, view.b):
-    view = ss.add_view = view.with_operands(a, b)
-
-trained = ss.get("trained_adder")
-with controls:
+def choose_model() -> tuple[RecurrentModel, str]:
+    """The shipped adder in the chosen convention, or the one trained in this tab; and a note on
+    where it comes from (shown under the picker)."""
+    trained = session.get("app_trained")
     source = "shipped"
     if trained is not None:
-        source = st.radio("Model", ["shipped", "trained"], horizontal=True, key="add_source",
+        source = st.radio("Model", ["shipped", "trained"], horizontal=True, key=session.widget("add_source"),
                           format_func={"shipped": "shipped with the app",
-                                       "trained": f"trained in this tab ({trained.gru.hidden_size} units)"}.get)
+                                       "trained": f"trained in this tab ({trained.cell.hidden_size} units)"}.get)
     if source == "trained":
-        convention = trained.gru.convention
-        st.caption(f"This model was trained in the {convention.name} convention, so that is how it is shown.")
-    else:
-        convention = components.convention_controls("add_conv", view.conv)
-run = (services.addition(convention.name, view.a, view.b) if source == "shipped"
-       else ba.run_addition(trained, view.a, view.b))
-if source == "shipped" and convention.name != "pytorch":
-    st.caption("The pytorch and cho2014 adders are two networks, each trained with its own equations. "
-               "chung2014 shows the cho2014 network with its update gate flipped: the same numbers "
-               "for h at every step, with z read as 1 − z.")
-
-# -- the answer -----------------------------------------------------------------------------------
-T = len(run.target)
-verdict = "right ✓" if run.correct else "wrong ✗"
-msg = f"**{run.a:,} + {run.b:,} = {run.result:,}** — the network's answer is {verdict}"
-(st.success if run.correct else st.error)(msg if run.correct else msg + f" (true sum {run.a + run.b:,})")
+        st.caption(f"This model was trained in the {trained.cell.convention.name} convention, "
+                   "so that is how it is shown.")
+        return trained, "trained"
+    convention = ui.convention_picker("add_conv")
+    if convention.name != "pytorch":
+        st.caption("The pytorch and cho2014 adders are two networks, each trained with its own equations. "
+                   "chung2014 shows the cho2014 network with its update gate flipped: the same numbers "
+                   "for h at every step, with z read as 1 − z.")
+    return services.bit_adder(convention.name), "shipped"
 
 
-def as_written(n: int) -> str:
-    return format(n, "b").zfill(T)
+def operand_controls() -> tuple[int, int]:
+    """Two operand boxes and a random example; returns the operands (the last good ones while a
+    box holds something that is not a number, with a message saying so)."""
+    def random_example() -> None:
+        bits = int(session.get("add_random_bits"))
+        rng = np.random.default_rng()
+        a, b = (int.from_bytes(rng.bytes((bits + 7) // 8), "little") % (1 << bits) for _ in range(2))
+        session.put("add_a_text", str(a))
+        session.put("add_b_text", str(b))
+        session.clear_link_messages(PAGE)
+
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 1.2], vertical_alignment="bottom")
+    c1.text_input("a", key=session.widget("add_a_text"), on_change=session.clear_link_messages, args=(PAGE,),
+                  help=f"A non-negative whole number, up to {limits.MAX_OPERAND_BITS} bits (0b… and 0x… work too).")
+    c2.text_input("b", key=session.widget("add_b_text"), on_change=session.clear_link_messages, args=(PAGE,))
+    c3.selectbox("bits", limits.RANDOM_BITS, key=session.widget("add_random_bits"), help="Size of the random example")
+    c4.button("Random example", key=session.element("add_random"), icon=":material/casino:",
+              on_click=random_example, width="stretch")
+    last_a, last_b = session.get("add_operands")
+    errors: list[str] = []
+    a = query.parse_operand(session.get("add_a_text"), "a", last_a, errors)
+    b = query.parse_operand(session.get("add_b_text"), "b", last_b, errors)
+    for e in errors:
+        ui.error(e.replace("showing", "still showing"))
+    session.put("add_operands", (a, b))
+    return a, b
 
 
-with st.expander("The bits, both ways round", expanded=T <= 40 and not components.presenting()):
-    lsb = lambda arr: "".join(str(int(v)) for v in arr)  # noqa: E731
-    st.markdown("As written (most significant bit first):")
-    st.code(f"a   = {as_written(run.a)}\nb   = {as_written(run.b)}\nsum = {as_written(run.a + run.b)}",
-            language=None)
-    st.markdown("As the network reads them (least significant bit first, step 0 on the left):")
-    st.code(f"a_t    = {lsb(run.xs[:, 0])}\nb_t    = {lsb(run.xs[:, 1])}\n"
-            f"target = {lsb(run.target)}\noutput = {lsb(run.output)}", language=None)
+def render_answer(run: ba.AdditionRun) -> None:
+    verdict = "right ✓" if run.correct else "wrong ✗"
+    msg = f"**{run.a:,} + {run.b:,} = {run.result:,}** — the network's answer is {verdict}"
+    (st.success if run.correct else st.error)(msg if run.correct else msg + f" (true sum {run.a + run.b:,})")
+    T = len(run.target)
+
+    def bits(arr) -> str:
+        return "".join(str(int(v)) for v in arr)
+
+    with st.expander("The bits, both ways round", expanded=T <= 40 and not ui.presenting()):
+        st.markdown("As written (most significant bit first):")
+        st.code("\n".join(f"{name:<4}= {format(v, 'b').zfill(T)}"
+                          for name, v in (("a", run.a), ("b", run.b), ("sum", run.a + run.b))), language=None)
+        st.markdown("As the network reads them (least significant bit first, step 0 on the left):")
+        st.code(f"a_t    = {bits(run.xs[:, 0])}\nb_t    = {bits(run.xs[:, 1])}\n"
+                f"target = {bits(run.target)}\noutput = {bits(run.output)}", language=None)
 
 
-def bits_at_step(t: int) -> None:
-    components.chart(figures.bit_rows(run.xs, run.target, run.output, t, font_size=components.font_size()),
-                     key="add_bits")
+def render_bits_at(run: ba.AdditionRun, t: int) -> None:
+    ui.chart(figures.bit_rows(run.xs, run.target, run.output, t, font_size=ui.font_size()),
+             key=session.element("add_bits"))
     a_t, b_t, c_out = int(run.xs[t, 0]), int(run.xs[t, 1]), int(run.carries[t])
     c_in = int(run.carries[t - 1]) if t > 0 else 0
     ok = "✓" if run.output[t] == run.target[t] else "✗"
@@ -113,24 +90,50 @@ def bits_at_step(t: int) -> None:
                 f"The network writes **{int(run.output[t])}** {ok} (readout {run.logits[t]:+.3f}).")
 
 
-if not components.presenting():
-    st.subheader("Step through time")
-components.render_step_view(
-    run.trace.last, convention, prefix="add", initial_t=view.t, initial_unit=view.unit,
-    query=lambda t, unit: AdditionView(view.a, view.b, t, unit, convention.name).to_query(),
-    above=bits_at_step)
+def render_carry_finding(finding: ba.CarryFinding, convention) -> None:
+    """Which units follow the carry, and how the carry gets from one step to the next — computed
+    from the model on screen, so it holds for every model the page can show."""
+    st.markdown(labels.md(labels.carry_finding_text(finding, convention)))
+    ui.chart(figures.carry_units(finding.correlation, [u.unit for u in finding.units],
+                                 font_size=ui.font_size()), key=session.element("add_carry"))
 
-if not components.presenting():
-    st.subheader("Which unit carries the carry?")
-    if source == "shipped":
-        corr = services.carry_correlation(convention.name)
-    else:  # computed once per trained model, kept with it in this tab
-        if ss.get("trained_corr", (None,))[0] is not trained:
-            ss.trained_corr = (trained, ba.carry_correlation(trained, additions=300, bits=16, seed=0))
-        corr = ss.trained_corr[1]
-    best = int(np.argmax(np.abs(corr)))
-    st.markdown(f"Over 300 random 16-bit additions, each unit's $h_t$ is correlated with the true carry "
-                f"out of step t. **Unit {best}** follows the carry most closely "
-                f"(correlation {corr[best]:+.3f}); open its equations above to see how its update gate "
-                f"holds the carry while the bits stream past.")
-    components.chart(figures.carry_units(corr, font_size=components.font_size()), key="add_carry")
+
+# -- the page: controls → core → renderers ---------------------------------------------------------
+st.title("Watch a GRU add two numbers")
+link_messages = session.read_link(PAGE, {"hidden_size": services.bit_adder("pytorch").cell.hidden_size})
+ui.show_messages(link_messages)
+with ui.controls_container():
+    a, b = operand_controls()
+    model, source = choose_model()
+convention = model.cell.convention
+ui.intro(
+    f"A GRU with {model.cell.hidden_size} hidden units reads two numbers one bit at a time, **least "
+    "significant bit first**: the way you add on paper, right to left. At step *t* it sees the pair of "
+    "bits ($a_t$, $b_t$) and must write bit *t* of the sum. To do that it has to carry: below, find the "
+    "units that follow the carry and watch what the gates do while it is held.")
+
+run = services.addition(convention.name, a, b) if source == "shipped" else ba.run_addition(model, a, b)
+render_answer(run)
+view = cell_views.gru_view(run.trace.last, convention)
+T = len(run.target)
+
+if not ui.presenting():
+    st.subheader("Step through time")
+
+
+@step_view.fragment(PAGE)
+def stepping() -> None:
+    t, unit = step_view.controls(PAGE, T, view.hidden_size)
+    render_bits_at(run, t)
+    step_view.render(PAGE, view, t, unit)
+    session.write_link(session.link_values(PAGE, add_a_text=str(a), add_b_text=str(b),
+                                           add_conv=convention.name))
+
+
+stepping()
+
+if not ui.presenting():
+    st.subheader("Which units carry the carry?")
+    finding = (services.carry_finding(convention.name) if source == "shipped"
+               else services.trained_carry_finding(model))
+    render_carry_finding(finding, convention)

@@ -7,72 +7,75 @@ import time
 import numpy as np
 import streamlit as st
 
-from app import components, figures, labels, services, theme
-from gru_core import bit_addition as ba
-from gru_core.train import Progress, TrainConfig, train
+from app import cell_views, figures, labels, services, session, theme, ui
+from gru_core import registry
+from gru_core.models import RecurrentModel
+from gru_core.tasks import bit_addition as ba
+from gru_core.train import Progress, TrainConfig, plan, train
 
-st.title("Train a GRU to add")
-components.intro(
-    "Train the bit adder from scratch, right here. The loss should fall and the exact-sum accuracy "
-    "climb; the gate heatmaps below show the network on one fixed addition as it learns to carry. "
-    "Same settings and seed, same result. The model you train is then offered on the other pages "
-    "(in this browser tab).")
-ss = st.session_state
 EXAMPLE = (173, 91)           # 8-bit operands, five carries
 UPDATE_EVERY_S = 0.3          # redraw at most this often: drawing costs far more than one iteration
+CONVENTIONS = ("pytorch", "cho2014")   # the two reset placements; chung2014 is cho2014 relabelled
 
-DEFAULTS = TrainConfig()
-for key, value in (("tr_hidden", DEFAULTS.hidden_size), ("tr_lr", DEFAULTS.lr), ("tr_bits", DEFAULTS.bits),
-                   ("tr_seed", DEFAULTS.seed), ("tr_iters", 600), ("tr_conv", "pytorch"), ("tr_harden", False)):
-    ss.setdefault(key, value)
-with components.controls_container():
+
+def harden_note(convention: str) -> str:
+    """What the harden stage costs, read from the shipped adder of that convention (registry)."""
+    stages = registry.shipped_adder(convention).metrics.get("stages", {})
+    harden = stages.get("harden", {})
+    if not harden.get("seconds"):
+        return ""
+    return (f" The shipped {convention} adder (16 units) spent {harden['seconds']:.0f} s on this stage "
+            "on the machine that trained it.")
+
+
+def training_controls() -> tuple[ba.BitAddition, TrainConfig]:
+    defaults = TrainConfig()
     c1, c2, c3, c4, c5 = st.columns(5)
-    hidden = c1.number_input("Hidden units", 2, 32, key="tr_hidden")
-    lr = c2.select_slider("Learning rate", [1e-3, 3e-3, 1e-2, 3e-2], key="tr_lr")
-    bits = c3.number_input("Operand bits", 2, 16, key="tr_bits")
-    seed = c4.number_input("Seed", 0, 2**31 - 1, key="tr_seed")
-    iterations = c5.number_input("Iterations (at most)", 10, 5000, step=50, key="tr_iters",
-                                 help="Training stops early once every sum of up to 8 bits is exact "
-                                      "(all 65,536 of them are checked every 10 iterations).")
+    hidden = c1.number_input("Hidden units", 2, 32, key=session.widget("tr_hidden"))
+    lr = c2.select_slider("Learning rate", [1e-3, 3e-3, 1e-2, 3e-2], key=session.widget("tr_lr"))
+    bits = int(c3.number_input("Operand bits", 2, 16, key=session.widget("tr_bits")))
+    seed = c4.number_input("Seed", 0, 2**31 - 1, key=session.widget("tr_seed"))
+    checked = min(bits, ba.CHECKED_BITS)
+    iterations = c5.number_input(
+        "Iterations (at most)", 10, 5000, step=50, key=session.widget("tr_iters"),
+        help=f"Training stops early once every sum of two {checked}-bit numbers is exact (all "
+             f"{4 ** checked:,} of them are checked every {ba.BitAddition().check_every} iterations).")
     c6, c7 = st.columns([1, 2])
-    conv = c6.selectbox("Convention", ["pytorch", "cho2014"], key="tr_conv", help=labels.TRAIN_CONVENTIONS)
-    harden = c7.checkbox("Then harden on long carry chains (1,300 more iterations of 128-bit sums, "
-                         "about 25 s): exact at hundreds of bits, not just at the training length",
-                         key="tr_harden")
-
-config = TrainConfig(hidden_size=int(hidden), lr=float(lr), bits=int(bits), seed=int(seed),
-                     max_learn_iterations=int(iterations), convention=conv,
-                     harden_iterations=TrainConfig.harden_iterations if harden else 0)
-b1, b2, _ = st.columns([1, 1, 3])
-start = b1.button("Train", type="primary", icon=":material/play_arrow:", key="tr_start", width="stretch")
-stop = b2.button("Stop", icon=":material/stop:", key="tr_stop", width="stretch")
-
-status = st.empty()
-bar = st.empty()
-curves = st.empty()
-snapshot = st.empty()
+    conv = c6.selectbox("Convention", CONVENTIONS, key=session.widget("tr_conv"), help=labels.TRAIN_CONVENTIONS)
+    harden = c7.checkbox(
+        f"Then harden on long carry chains ({ba.HARDEN_ITERATIONS:,} more iterations of "
+        f"{ba.HARDEN_BITS}-bit sums): exact at hundreds of bits, not just at the training length.",
+        key=session.widget("tr_harden"), help=harden_note(conv) or None)
+    task = ba.BitAddition(bits=bits, harden=bool(harden))
+    config = TrainConfig(hidden_size=int(hidden), lr=float(lr), seed=int(seed), convention=conv,
+                         batch_size=defaults.batch_size, stage_iterations={"learn": int(iterations)})
+    return task, config
 
 
-def draw(history: list[tuple[int, float, float]], model: ba.BitAdder | None, phase: str) -> None:
-    fs = components.font_size()
+def draw(curves, snapshot, history: list[tuple[int, float, float]], model: RecurrentModel | None,
+         stage: str) -> None:
+    fs = ui.font_size()
     arr = np.asarray(history, dtype=np.float64).reshape(-1, 3)
     if arr.size:
+        # no key: a live run redraws these placeholders many times in one script run
         curves.plotly_chart(figures.training_curves(arr, font_size=fs), width="stretch", config=theme.PLOTLY_CONFIG)
     if model is not None:
         run = ba.run_addition(model, *EXAMPLE)
         verdict = "right" if run.correct else f"wrong (it says {run.result})"
         with snapshot.container():
-            st.markdown(f"**{EXAMPLE[0]} + {EXAMPLE[1]}** after {len(history)} iterations ({phase}): {verdict}")
-            st.plotly_chart(figures.gate_heatmaps(run.trace.last, len(run.target) - 1, model.gru.convention,
-                                                  font_size=fs), width="stretch", config=theme.PLOTLY_CONFIG)
+            st.markdown(f"**{EXAMPLE[0]} + {EXAMPLE[1]}** after {len(history)} iterations ({stage}): {verdict}")
+            view = cell_views.gru_view(run.trace.last, model.cell.convention)
+            st.plotly_chart(figures.heatmaps(view.panels, len(run.target) - 1, font_size=fs), width="stretch",
+                            config=theme.PLOTLY_CONFIG)
 
 
-if start:
+def run_training(task: ba.BitAddition, config: TrainConfig, status, bar, curves, snapshot) -> None:
+    """Train with live redraws; the result (or, on Stop, the last snapshot) is kept for this tab."""
     history: list[tuple[int, float, float]] = []
-    total = config.max_learn_iterations + config.harden_iterations
+    total = sum(s.iterations for s in plan(task, config))
     clock = {"last_draw": 0.0}
-    ss.tr_partial = {"history": history, "model": None, "config": config}
-    ss.pop("tr_done", None)
+    session.put("tr_partial", {"history": history, "model": None})
+    session.drop("tr_done")
 
     def on_progress(p: Progress) -> None:
         history.append((p.iteration, p.loss, p.accuracy))
@@ -80,53 +83,70 @@ if start:
         if now - clock["last_draw"] >= UPDATE_EVERY_S:
             clock["last_draw"] = now
             model = p.snapshot()
-            ss.tr_partial["model"] = model  # kept if Stop interrupts this run
-            status.markdown(f"Iteration **{p.iteration}** ({p.phase}) · loss {p.loss:.4f} · "
+            session.get("tr_partial")["model"] = model  # kept if Stop interrupts this run
+            status.markdown(f"Iteration **{p.iteration}** ({p.stage}) · loss {p.loss:.4f} · "
                             f"batch exact {100 * p.accuracy:.0f} %")
             bar.progress(min(1.0, p.iteration / total))
-            draw(history, model, p.phase)
+            draw(curves, snapshot, history, model, p.stage)
 
     t0 = time.perf_counter()
-    model = train(config, progress=on_progress)
-    seconds = time.perf_counter() - t0
-    ss.trained_adder = model
-    ss.tr_done = {"history": history, "model": model, "seconds": seconds, "stopped": False}
-    ss.pop("tr_partial", None)
-elif stop and ss.get("tr_partial", {}).get("model") is not None:
-    partial = ss.pop("tr_partial")
-    ss.trained_adder = partial["model"]
-    ss.tr_done = {"history": partial["history"], "model": partial["model"], "seconds": None, "stopped": True}
+    model = train(task, config, progress=on_progress)
+    session.put("app_trained", model)
+    session.put("tr_done", {"history": history, "model": model, "seconds": time.perf_counter() - t0,
+                            "stopped": False})
+    session.drop("tr_partial")
 
-done = ss.get("tr_done")
-if done:
+
+def render_result(done: dict, status, bar, curves, snapshot) -> None:
     model, history = done["model"], done["history"]
     n = len(history)
     if done["stopped"]:
         status.warning(f"Stopped after {n} iterations. The model as it was then is kept for this tab.",
                        icon=":material/stop_circle:")
     else:
-        learned = model.metrics.get("learned_8bit_at")
-        checked = min(int(model.config["bits"]), 8)  # the settings it was trained with, not today's widgets
-        when = (f"every {checked}-bit sum exact after {learned} iterations" if learned
-                else f"not yet exact on every {checked}-bit sum")
+        learn = model.metrics.get("stages", {}).get("learn", {})
+        goal = learn.get("stop_check", "the learn stage's goal")
+        when = (f"{goal} after {learn['passed_at']} iterations" if learn.get("passed_at")
+                else f"not yet: {goal}")
         status.success(f"Done: {n} iterations in {done['seconds']:.1f} s ({n / done['seconds']:.0f} per second); "
                        f"{when}.", icon=":material/check_circle:")
     bar.progress(1.0)
-    draw(history, model, "final")
+    draw(curves, snapshot, history, model, "final")
     if "accuracy" not in done:  # once per trained model, not on every rerun
-        done["accuracy"] = {b: ba.exact_sum_accuracy(model, b, 200, seed=b) for b in (8, 32, 64)}
-    acc = done["accuracy"]
+        done["accuracy"] = {b: ba.exact_sum_accuracy(model, ba.AdditionSample(b, 200, seed=b)) for b in (8, 32, 64)}
     st.markdown("Exact-sum accuracy of this model on 200 random additions: "
-                + ", ".join(f"**{100 * v:.1f} %** at {b} bits" for b, v in acc.items()) + ".")
-    st.caption(f"{model.gru!r}. Open *Bit addition* or *Your sequence* and pick "
-               "“trained in this tab” to step through it.")
-    if model.gru.convention.name == "pytorch":
-        st.download_button("Download the GRU as a torch.nn.GRU state_dict", icon=":material/download:",
-                           data=lambda: services.state_dict_bytes(model.gru), file_name="bit_adder_gru.pt",
-                           mime="application/octet-stream", on_click="ignore", key="tr_export",
-                           help=f"torch.nn.GRU(2, {model.gru.hidden_size}).load_state_dict(torch.load(f)); "
-                                "the readout is not part of torch.nn.GRU.")
-    else:
-        st.caption("Export is offered in the pytorch convention only: torch.nn.GRU computes no other.")
+                + ", ".join(f"**{100 * v:.1f} %** at {b} bits" for b, v in done["accuracy"].items()) + ".")
+    st.caption(f"{model.cell!r}. Open *Bit addition* or *Your sequence* and pick "
+               "“trained in this tab” to step through it. The readout is not part of torch.nn.GRU.")
+    services.export_button(model.cell, "bit_adder_gru.pt", key=session.element("tr_export"))
+
+
+# -- the page: controls → core → renderers ---------------------------------------------------------
+st.title("Train a GRU to add")
+ui.intro(
+    "Train the bit adder from scratch, right here. The loss should fall and the exact-sum accuracy "
+    "climb; the gate heatmaps below show the network on one fixed addition as it learns to carry. "
+    "Same settings and seed, same result. The model you train is then offered on the other pages "
+    "(in this browser tab).")
+with ui.controls_container():
+    task, config = training_controls()
+b1, b2, _ = st.columns([1, 1, 3])
+start = b1.button("Train", type="primary", icon=":material/play_arrow:", key=session.element("tr_start"),
+                  width="stretch")
+stop = b2.button("Stop", icon=":material/stop:", key=session.element("tr_stop"), width="stretch")
+status, bar, curves, snapshot = st.empty(), st.empty(), st.empty(), st.empty()
+
+if start:
+    run_training(task, config, status, bar, curves, snapshot)
+elif stop and (session.get("tr_partial") or {}).get("model") is not None:
+    partial = session.get("tr_partial")
+    session.drop("tr_partial")
+    session.put("app_trained", partial["model"])
+    session.put("tr_done", {"history": partial["history"], "model": partial["model"], "seconds": None,
+                            "stopped": True})
+
+done = session.get("tr_done")
+if done:
+    render_result(done, status, bar, curves, snapshot)
 elif not start:
     status.info("Press Train to start.", icon=":material/model_training:")

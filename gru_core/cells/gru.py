@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..conventions import CONVENTIONS, Convention, get_convention
 from . import gru_equations as eq
-from ..conventions import Convention, get_convention
 from .trace import LayerTrace, Trace
 
 if TYPE_CHECKING:  # torch is imported lazily: the core's NumPy path never needs it
@@ -55,8 +55,10 @@ class GRULayer:
                 raise ValueError(f"{name} contains NaN or inf")
             a.flags.writeable = False
             object.__setattr__(self, name, a)
-        object.__setattr__(self, "_weight_ih_t", np.ascontiguousarray(w_ih.T))
-        object.__setattr__(self, "_weight_hh_t", np.ascontiguousarray(w_hh.T))
+        for name, a in (("_weight_ih_t", w_ih), ("_weight_hh_t", w_hh)):
+            a_t = np.ascontiguousarray(a.T)  # a copy: read-only like the parameters, shared by every session
+            a_t.flags.writeable = False
+            object.__setattr__(self, name, a_t)
 
     @property
     def input_size(self) -> int:
@@ -79,8 +81,9 @@ class GRULayer:
 
     def run(self, xs: np.ndarray, h0: np.ndarray, convention: Convention) -> LayerTrace:
         """Run the recurrence over ``xs`` (T, I) from ``h0`` (H,), recording every step."""
-        x = np.array(xs, dtype=self.dtype)                                   # (T, I)
+        x = np.array(xs, dtype=self.dtype)                                   # (T, I), a copy
         rec = self._record(x @ self._weight_ih_t + self.bias_ih, h0, convention)  # input part (T, 3H)
+        x.flags.writeable = False  # a trace is shared between sessions by the app's caches
         return LayerTrace(x=x, **rec)
 
     def run_batch(self, xs: np.ndarray, convention: Convention) -> np.ndarray:
@@ -190,7 +193,7 @@ class GRU:
         """Export to torch.nn.GRU; only the pytorch convention is expressible there."""
         import torch
 
-        if self.convention.name != "pytorch":
+        if not (self.convention.reset_after_matmul and self.convention.z_keeps_old):
             raise ValueError(
                 f"torch.nn.GRU computes the pytorch convention; this GRU uses {self.convention.name}")
         dtype = torch.float64 if self.dtype == np.float64 else torch.float32
@@ -209,7 +212,9 @@ class GRU:
         whose z weighs the old state becomes one whose z weighs the candidate: same h at every
         step, z ↔ 1 − z. The reset placement is untouched, so pytorch has no partner here.
         """
-        partner = {"cho2014": "chung2014", "chung2014": "cho2014"}.get(self.convention.name)
+        c = self.convention
+        partner = next((o for o in CONVENTIONS.values() if o.reset_after_matmul == c.reset_after_matmul
+                        and o.z_keeps_old != c.z_keeps_old), None)
         if partner is None:
             raise ValueError(f"{self.convention.name} has no update-gate partner among the conventions "
                              "(cho2014 and chung2014 are each other's)")

@@ -67,7 +67,7 @@ def recur(input_part: np.ndarray, weight_hh_t: np.ndarray, bias_hh: np.ndarray, 
             _blend(h, n_t, z, h_new, keeps_old)
     else:
         reset_h = np.empty_like(states[0])                    # r ⊙ h_{t-1}
-        for h, h_new, gi_rz, gi_n, gh, gh_rz, gh_n, a_rz, a_n, g, r, z, n_t in rows:
+        for h, h_new, gi_rz, gi_n, _gh, gh_rz, gh_n, a_rz, a_n, g, r, z, n_t in rows:
             product(h, w_rz, out=gh_rz)                       # W_hr h, W_hz h
             np.add(gh_rz, b_rz, out=gh_rz)                    # … + b_hr, b_hz
             np.add(gi_rz, gh_rz, out=a_rz)                    # a_r, a_z = W_i· x + b_i· + W_h· h + b_h·
@@ -93,3 +93,13 @@ def _blend(h: np.ndarray, n: np.ndarray, z: np.ndarray, out: np.ndarray, keeps_o
     np.subtract(end, start, out=out)
     np.multiply(out, z, out=out)
     np.add(out, start, out=out)
+
+
+def old_state_weight(z: np.ndarray, convention: Convention) -> np.ndarray:
+    """The weight h_t puts on the old state h_{t-1}, from the recorded update gate z (any shape).
+
+    h_t = w ⊙ h_{t-1} + (1 − w) ⊙ h̃_t, with w = z where z keeps the old state (pytorch, cho2014) and
+    w = 1 − z where z takes the candidate (chung2014): the one place that reads z as "keep".
+    """
+    z = np.asarray(z)
+    return z if convention.z_keeps_old else 1 - z

@@ -1,5 +1,28 @@
-"""Reading and writing model files. Uploaded files are untrusted: see :mod:`.torch_state_dict`."""
+"""Reading and writing model files. Uploaded files are untrusted: see :mod:`.torch_state_dict`.
 
-from .torch_state_dict import MAX_CHECKPOINT_BYTES, SAVE_HINT, LoadedGRU, describe, load_gru, load_gru_state_dict
+Every reader of uploaded bytes has the same two halves. In a sandboxed worker
+(:mod:`gru_core.sandbox`), a parser ``read_x_arrays(data, **caps) -> (arrays, meta)`` checks the
+container's structure first (:mod:`.structure`: zip directory, pickle opcodes), then parses and
+returns plain arrays plus JSON metadata, raising ValueError with a sentence for the user. In this
+process, ``load_x(data)`` checks the size, calls ``sandbox.parse_untrusted("module:read_x_arrays",
+data, preload=(...), hint=...)`` and builds the model from the arrays. A Keras reader (a ``.keras``
+zip of config.json and model.weights.h5) would be ``keras_archive.read_keras_arrays`` using
+``structure.zip_entries(..., stored_only=False)`` (Python's zipfile never inflates past a declared
+size) and h5py in the worker, with ``preload=("h5py",)``.
+"""
 
-__all__ = ["MAX_CHECKPOINT_BYTES", "SAVE_HINT", "LoadedGRU", "describe", "load_gru", "load_gru_state_dict"]
+from .torch_state_dict import (
+    MAX_CHECKPOINT_BYTES,
+    MAX_FEATURES,
+    MAX_HIDDEN,
+    MAX_LAYERS,
+    SAVE_HINT,
+    LoadedGRU,
+    describe,
+    load_gru,
+    load_gru_state_dict,
+    prewarm,
+)
+
+__all__ = ["MAX_CHECKPOINT_BYTES", "MAX_FEATURES", "MAX_HIDDEN", "MAX_LAYERS", "SAVE_HINT", "LoadedGRU", "describe",
+           "load_gru", "load_gru_state_dict", "prewarm"]

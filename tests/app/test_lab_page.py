@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from app import presets
-from app.sequences import parse_csv
-from gru_core import GRU
-from gru_core import bit_addition as ba
 from helpers import app, figure, heatmap_arrays, numeric_line, texts
+
+from app import labels, presets
 from app.equations import numbers_in
+from app.sequences import parse_csv
+from gru_core import CONVENTIONS, GRU, registry
+from gru_core.tasks import bit_addition as ba
 
 
 def lab(**q):
@@ -22,8 +22,8 @@ def lab(**q):
 
 
 def expected_preset_trace(name, convention="pytorch"):
-    p = presets.PRESETS[name]
-    return GRU.from_arrays([p.params()], convention).run(parse_csv(p.inputs.encode()).xs).last
+    p, c = presets.PRESETS[name], CONVENTIONS[convention]
+    return GRU.from_arrays([p.params(c)], c).run(parse_csv(p.inputs.encode()).xs).last
 
 
 @pytest.mark.parametrize("name", list(presets.PRESETS))
@@ -33,16 +33,22 @@ def test_each_preset_shows_its_gru_and_explains_itself(name):
     lt = expected_preset_trace(name)
     for shown, recorded in zip(heatmap_arrays(figure(at, "lab_heatmaps")), (lt.z, lt.r, lt.h_tilde, lt.h)):
         np.testing.assert_array_equal(shown, recorded.T.astype(np.float32))
-    assert presets.PRESETS[name].text in texts(at.info)
+    assert labels.md(presets.PRESETS[name].describe(CONVENTIONS["pytorch"])) in texts(at.info)
 
 
-def test_convention_switch_reruns_the_same_numbers():
+@pytest.mark.parametrize("conv", ["cho2014", "chung2014"])
+def test_a_convention_switch_shows_the_preset_written_for_it(conv):
     at = lab()
-    at.segmented_control(key="lab_conv").set_value("chung2014").run()
-    lt = expected_preset_trace(next(iter(presets.PRESETS)), "chung2014")
-    z = heatmap_arrays(figure(at, "lab_heatmaps"))[0]
+    at.segmented_control(key="lab_conv").set_value(conv).run()
+    name = next(iter(presets.PRESETS))
+    lt = expected_preset_trace(name, conv)
+    z, _, _, h = heatmap_arrays(figure(at, "lab_heatmaps"))
     np.testing.assert_array_equal(z, lt.z.T.astype(np.float32))
-    assert "take the new candidate" in figure(at, "lab_heatmaps")["layout"]["annotations"][0]["text"]
+    # the same behaviour as in pytorch: the same h, whatever way z is read
+    np.testing.assert_allclose(h, expected_preset_trace(name).h.T.astype(np.float32), atol=1e-6)
+    one_means = "take the new candidate" if conv == "chung2014" else "keep the old state"
+    assert f"1 = {one_means}" in figure(at, "lab_heatmaps")["layout"]["annotations"][0]["text"]
+    assert labels.md(presets.PRESETS[name].describe(CONVENTIONS[conv])) in texts(at.info)
 
 
 def test_resizing_keeps_numbers_and_pads_with_zeros():
@@ -76,9 +82,9 @@ def ablate(at, dz=0.0, dr=0.0, scale=1.0):
 
 def test_knobs_change_accuracy_and_heatmaps_as_the_core_says():
     at = ablate(lab(), dz=2.0, scale=0.8)
-    adder = ba.pretrained()
-    tweaked = adder.with_gru(adder.gru.ablated(update_bias_shift=2.0, recurrent_scale=0.8))
-    acc = ba.exact_sum_accuracy(tweaked, 16, 300, seed=0)
+    adder = registry.shipped_adder()
+    tweaked = adder.with_cell(adder.cell.ablated(update_bias_shift=2.0, recurrent_scale=0.8))
+    acc = ba.exact_sum_accuracy(tweaked, ba.EXACT_SUM_CHECK)
     assert at.metric[0].value == f"{100 * acc:.1f} %"
     lt = ba.run_addition(tweaked, 46955, 27509).trace.last
     z = heatmap_arrays(figure(at, "abl_heatmaps"))[0]
@@ -97,10 +103,10 @@ def test_a_tweak_stays_in_its_session():
     assert first.metric[0].value != "100.0 %"
     second = ablate(lab())
     assert second.metric[0].value == "100.0 %"
-    lt = ba.run_addition(ba.pretrained(), 46955, 27509).trace.last
+    lt = ba.run_addition(registry.shipped_adder(), 46955, 27509).trace.last
     np.testing.assert_array_equal(heatmap_arrays(figure(second, "abl_heatmaps"))[0], lt.z.T.astype(np.float32))
-    shipped = ba.pretrained().gru.layers[0]
-    cached_fresh = ba.BitAdder.load(ba.ASSETS["pytorch"]).gru.layers[0]
+    shipped = registry.shipped_adder().cell.layers[0]
+    cached_fresh = registry.load("bit_adder").cell.layers[0]
     np.testing.assert_array_equal(shipped.bias_ih, cached_fresh.bias_ih)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import app, decode, figure, heatmap_arrays, numeric_line, step_marker_x, texts
 
 from app.equations import numbers_in
+from app.limits import DEFAULT_NUMBERS
 from app.sequences import parse_numbers, parse_text
-from app.state import DEFAULT_NUMBERS
-from gru_core import GRU
-from gru_core import bit_addition as ba
-from helpers import app, decode, figure, heatmap_arrays, numeric_line, step_marker_x, texts
+from gru_core import GRU, registry
+from gru_core.tasks import bit_addition as ba
 
 PAGE = "sequence"
 
@@ -70,7 +70,7 @@ def test_csv_upload_with_two_features_runs_the_adder():
     at.run()
     at.file_uploader(key="seq_upload").set_value(("sum.csv", csv.encode(), "text/csv")).run()
     at.selectbox(key="seq_model").set_value("adder").run()
-    lt = ba.pretrained().gru.run(xs).last
+    lt = registry.shipped_adder().cell.run(xs).last
     assert_views_match(at, lt, 0)
     assert any("GRU(2 → 16" in c for c in texts(at.caption))
 

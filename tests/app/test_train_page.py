@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-
-from gru_core import bit_addition as ba
-from gru_core.train import TrainConfig, train
 from helpers import app, figure, heatmap_arrays, texts
+
+from gru_core import registry
+from gru_core.tasks import bit_addition as ba
+from gru_core.train import TrainConfig, train
 
 
 def train_page():
@@ -24,9 +25,10 @@ def test_training_in_the_page_is_the_core_training_and_reaches_other_pages():
     at.button(key="tr_start").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(s.startswith("Done: 30 iterations") for s in texts(at.success))
-    in_page = at.session_state["trained_adder"]
-    offline = train(TrainConfig(hidden_size=6, max_learn_iterations=30, harden_iterations=0, seed=5))
-    for a, b in zip(in_page.gru.layers[0].params().values(), offline.gru.layers[0].params().values()):
+    in_page = at.session_state["app_trained"]
+    offline = train(ba.BitAddition(bits=8, harden=False),
+                    TrainConfig(hidden_size=6, seed=5, stage_iterations={"learn": 30}))
+    for a, b in zip(in_page.cell.layers[0].params().values(), offline.cell.layers[0].params().values()):
         np.testing.assert_array_equal(a, b)  # same seed, same result
     snap = ba.run_addition(offline, 173, 91).trace.last
     shown = [fig for key, fig in __import__("helpers").figures(at).items() if "heatmap" in str(fig["data"][0]["type"])]
@@ -41,8 +43,8 @@ def test_training_in_the_page_is_the_core_training_and_reaches_other_pages():
 
 def test_stop_keeps_the_partial_model():
     at = train_page()
-    at.session_state["tr_partial"] = {"history": [(1, 0.7, 0.0)], "model": ba.pretrained(), "config": None}
+    at.session_state["tr_partial"] = {"history": [(1, 0.7, 0.0)], "model": registry.shipped_adder()}
     at.button(key="tr_stop").click().run()
     assert not at.exception
     assert any("Stopped after 1 iterations" in w for w in texts(at.warning))
-    assert at.session_state["trained_adder"] is not None
+    assert at.session_state["app_trained"] is not None

@@ -7,9 +7,9 @@ import pickle
 
 import numpy as np
 import torch
+from helpers import app, figure, heatmap_arrays, texts
 
 from gru_core import GRU
-from helpers import app, figure, heatmap_arrays, texts
 
 
 def saved(obj) -> bytes:
@@ -70,15 +70,15 @@ def test_present_link_reduces_controls_to_stepping():
     at = app(present="1", a="13", b="7")
     at.run()
     assert not at.exception
-    assert at.session_state["present"] is True
-    assert at.toggle(key="present").value is True
+    assert at.session_state["app_present"] is True
+    assert at.toggle(key="app_present").value is True
     labels = [e.label for e in at.expander]
     assert "Change the example" in labels                      # inputs folded away
     assert not any(n.key == "add_unit" for n in at.number_input)  # no unit picker
     assert {b.key for b in at.button} >= {"add_first", "add_prev", "add_next", "add_last", "add_play"}
     heat = figure(at, "add_heatmaps")
     assert heat["layout"]["font"]["size"] == 20
-    at.toggle(key="present").set_value(False).run()
+    at.toggle(key="app_present").set_value(False).run()
     assert "present" not in at.query_params
 
 

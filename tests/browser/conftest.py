@@ -84,8 +84,20 @@ def page(browser):
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.errors = errors
+    # A classroom may have no internet, and a visit should leak nowhere: the page asks nothing of
+    # any host but the app's own server.
+    foreign: list[str] = []
+    context.on("request", lambda r: foreign.append(r.url) if not _is_local(r.url) else None)
     yield pg
     context.close()
+    assert not foreign, f"requests to other hosts: {sorted(set(foreign))[:5]}"
+
+
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    return parsed.scheme in ("data", "blob", "about") or parsed.hostname in ("127.0.0.1", "localhost")
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:

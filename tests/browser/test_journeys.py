@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import open_app, shot, slider_value, wait_idle, wait_step
 
 pytestmark = pytest.mark.browser

@@ -7,14 +7,15 @@ import re
 
 import pytest
 import torch
-
 from conftest import open_app, shot, slider_value, wait_idle, wait_step
 
 pytestmark = pytest.mark.browser
+KNOB = "input[type=range][aria-label='Shift the update-gate bias']"
 
 # the z heatmap's values as plotly.js decoded them (gd.data keeps the binary spec; _fullData the numbers)
 Z_OF_HEATMAPS = """() => {
-  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.data && p.data.length === 4 && p.data[0].type === 'heatmap');
+  const gd = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(p => p.data && p.data.length === 4 && p.data[0].type === 'heatmap');
   return gd && gd._fullData ? Array.from(gd._fullData[0].z, row => Array.from(row)) : null;
 }"""
 
@@ -31,7 +32,7 @@ def test_a_knob_changes_the_heatmaps_and_the_accuracy(page, app_url):
     knob.focus()
     for _ in range(12):                     # 12 × 0.25 = +3.0 on the update-gate bias
         page.keyboard.press("ArrowRight")
-    page.wait_for_function("() => document.querySelector(\"input[type=range][aria-label='Shift the update-gate bias']\").value === '3'")
+    page.wait_for_function(f"() => document.querySelector(\"{KNOB}\").value === '3'")
     page.wait_for_function("() => document.querySelector('[data-testid=stMetricValue]').innerText !== '100.0 %'")
     wait_idle(page)
     checksum = f"(({Z_OF_HEATMAPS})() || []).flat().reduce((a, b) => a + b, 0)"

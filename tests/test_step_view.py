@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import steps
+from app import step_view as steps
 
 
 @pytest.mark.parametrize("action, t, expected", [

@@ -1,0 +1,28 @@
+"""Every limit and default the pages state, in one place (the pages quote these; nothing else does).
+
+The caps keep one person's input from taking the server's time or memory from everyone else's.
+"""
+
+from __future__ import annotations
+
+# -- bit addition ----------------------------------------------------------------------------------
+MAX_OPERAND_BITS = 1024    # operands up to this many bits
+MAX_OPERAND_CHARS = 1100   # a 1024-bit number written as 0b…; anything longer is refused unparsed
+DEFAULT_A, DEFAULT_B = 45, 27   # 101101 + 011011: a carry at five of the six columns
+RANDOM_BITS = (8, 16, 64, 256, 1024)   # sizes offered for a random example
+
+# -- your sequence -----------------------------------------------------------------------------------
+MAX_STEPS = 2048
+MAX_FEATURES = 64
+MAX_HIDDEN = 256           # units of any GRU a page runs, uploads included
+MAX_ABS_VALUE = 1e6        # inputs beyond this saturate every gate long before: refused
+MAX_CSV_BYTES = 2_000_000
+MAX_LINK_SEQUENCE_CHARS = 20_000   # a typed sequence read from a link
+LINK_SEQUENCE_CHARS = 1_500        # a longer typed sequence stays out of the link it writes
+MAX_INIT_SCALE = 10.0
+DEFAULT_NUMBERS = "0, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 1"
+DEFAULT_TEXT = "this is a fantasy book ... i didn't quite enjoy it"
+
+# -- parameter lab -----------------------------------------------------------------------------------
+LAB_MAX_HIDDEN = 4
+LAB_MAX_INPUTS = 2

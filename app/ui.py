@@ -1,0 +1,91 @@
+"""Small UI pieces every page uses: presentation mode, the convention picker, charts, messages."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from contextlib import contextmanager
+
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
+
+from gru_core import CONVENTIONS, Convention
+
+from . import labels, session, theme
+
+log = logging.getLogger("gru_gate_lab")
+
+
+def presenting() -> bool:
+    return bool(session.get("app_present"))
+
+
+def intro(text: str) -> None:
+    """A page's opening paragraph; left out while presenting (the teacher is the narration)."""
+    if not presenting():
+        st.markdown(text)
+
+
+def controls_container():
+    """Where a page's input controls go: inline normally, folded away while presenting (kept
+    rendered, so nothing typed is lost)."""
+    if presenting():
+        return st.expander("Change the example", expanded=False, icon=":material/tune:")
+    return st.container()
+
+
+def font_size() -> int:
+    return theme.PRESENT_FONT_SIZE if presenting() else theme.FONT_SIZE
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, key=key, width="stretch", config=theme.PLOTLY_CONFIG)
+
+
+def convention_picker(name: str, options: tuple[str, ...] = tuple(CONVENTIONS)) -> Convention:
+    """The convention picker with its one-line explanation; returns the chosen Convention.
+
+    A segmented control can be clicked off (None): the last choice then stays.
+    """
+    key = session.widget(name)
+    if session.get(name) not in options:
+        session.put(name, options[0])
+    st.segmented_control("Convention", options=list(options), key=key,
+                         help="Which way of writing the GRU equations the page uses.")
+    convention = CONVENTIONS[session.get(name) or options[0]]
+    st.caption(labels.md(labels.explain(convention)))
+    return convention
+
+
+def show_messages(messages: list[str]) -> None:
+    for m in messages:
+        st.warning(m, icon=":material/warning:")
+
+
+def error(text: str) -> None:
+    st.error(text, icon=":material/error:")
+
+
+@contextmanager
+def guarded(what: str):
+    """Any unexpected exception in a user-input path becomes a message in the page (the detail
+    goes to the server log), never a traceback: the page keeps everything else it shows."""
+    try:
+        yield
+    except (StopException, RerunException):  # st.stop() and st.rerun() are not errors
+        raise
+    except Exception:  # noqa: BLE001 — the point of this guard: nothing reaches the user raw
+        log.exception("unexpected error while %s", what)
+        error(f"Something went wrong while {what}. Nothing you entered is lost: change the input "
+              "and try again. (The details are in the server's log.)")
+
+
+def guard(what: str):
+    """Decorator form of :func:`guarded`, for fragments (their reruns run outside the page's guard)."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            with guarded(what):
+                return fn(*args, **kwargs)
+        return run
+    return wrap

@@ -1,0 +1,99 @@
+"""The shipped models, in one table: what each is, where its file is, the command that retrains it.
+
+Every file in assets/ that holds a model is an entry here, and every entry is reproduced by its
+command (``python -m gru_core.train <name>``; ``make train`` runs them all). The figures a page quotes
+about a shipped model (iterations, seconds, accuracies) are read from its file: what training wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .conventions import Convention, get_convention
+from .models import RecurrentModel
+from .tasks import Task
+from .tasks.bit_addition import BitAddition
+from .train import TrainConfig
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One shipped model: trained by ``train(task, config)``, written to ``assets/<file>``."""
+
+    name: str
+    task: Task
+    config: TrainConfig
+    file: str
+
+    @property
+    def path(self) -> Path:
+        return ASSETS_DIR / self.file
+
+    @property
+    def cell(self) -> str:
+        return self.config.cell
+
+    @property
+    def convention(self) -> str:
+        return get_convention(self.config.convention).name
+
+    @property
+    def command(self) -> str:
+        """The command that retrains this model and rewrites its file."""
+        return f"python -m gru_core.train {self.name}"
+
+    def load(self) -> RecurrentModel:
+        return RecurrentModel.load(self.path)
+
+    def metrics(self) -> dict[str, Any]:
+        """What training and evaluation measured, as written in the file."""
+        return self.load().metrics
+
+
+# One trained bit adder per reset placement; chung2014 is the cho2014 one re-expressed (shipped_adder).
+ENTRIES: tuple[Entry, ...] = (
+    Entry("bit_adder", BitAddition(), TrainConfig(seed=0, convention="pytorch"), "bit_adder.pt"),
+    Entry("bit_adder_cho2014", BitAddition(), TrainConfig(seed=0, convention="cho2014"), "bit_adder_cho2014.pt"),
+)
+
+
+def entry(name: str) -> Entry:
+    """The entry called ``name``; an unknown name is a ValueError listing the shipped ones."""
+    for e in ENTRIES:
+        if e.name == name:
+            return e
+    raise ValueError(f"no shipped model called {name!r}: expected one of {', '.join(e.name for e in ENTRIES)}")
+
+
+def load(name: str) -> RecurrentModel:
+    """The shipped model ``name``, rebuilt from its file alone."""
+    return entry(name).load()
+
+
+def table() -> list[dict[str, Any]]:
+    """The registry as rows: name, task, cell, convention, file, command, metrics (read from the file)."""
+    return [{"name": e.name, "task": e.task.name, "cell": e.cell, "convention": e.convention, "file": e.file,
+             "command": e.command, "metrics": e.metrics()} for e in ENTRIES]
+
+
+def shipped_adder(convention: str | Convention = "pytorch") -> RecurrentModel:
+    """The shipped bit adder for ``convention``.
+
+    pytorch and cho2014 are two networks, each trained with its own equations. A convention with no
+    file of its own (chung2014) gets the network trained with its reset placement, its update gate
+    flipped (:meth:`GRU.flip_update_gate`): the same computation, z ↔ 1 − z.
+    """
+    c = get_convention(convention)
+    adders = [e for e in ENTRIES if e.task.name == BitAddition.name]
+    for e in adders:
+        if e.convention == c.name:
+            return e.load()
+    for e in adders:
+        if get_convention(e.convention).reset_after_matmul == c.reset_after_matmul:
+            model = e.load()
+            return model.with_cell(model.cell.flip_update_gate())
+    raise ValueError(f"no shipped bit adder computes the {c.name} convention")
