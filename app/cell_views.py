@@ -50,6 +50,7 @@ class CellView:
     blend: Blend | None
     equations: Callable[[int, int], str]   # (t, unit) -> one LaTeX block with that step's numbers
     equations_title: str                   # what the block is, for the heading above it
+    start_note: str                        # what h_{t-1} is at step 0
 
     @property
     def steps(self) -> int:
@@ -67,6 +68,9 @@ def gru_view(lt: LayerTrace, convention: Convention) -> CellView:
                    for key in ("z", "r", "h_tilde", "h"))
     blend = Blend(old=lt.h_prev, candidate=lt.h_tilde, new=lt.h, gate=lt.z, gate_symbol="z",
                   sentence=labels.blend_sentence(convention))
+    start = ("all zeros: the state starts at 0" if not lt.h_prev[0].any()
+             else "the initial state the run was given")
     return CellView(inputs=lt.x, panels=panels, blend=blend,
+                    start_note=f"At step 0 there is no earlier step: h_{{t-1}} is the initial state, {start}.",
                     equations=lambda t, unit: equations.as_block(lt, t, unit, convention),
                     equations_title=f"the GRU equations in the {convention.name} convention")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from gru_core import Convention, LayerTrace
 
 from . import labels
@@ -98,10 +96,3 @@ def step_equations(lt: LayerTrace, t: int, j: int, convention: Convention) -> li
             numeric=(rf"h{sub} &= (1 - {num(z)}) \cdot {num(hp_, paren=True)} "
                      rf"+ {num(z)} \cdot {num(n, paren=True)} = {num(h)}")))
     return eqs
-
-
-def numbers_in(latex: str) -> np.ndarray:
-    """Every decimal number in a LaTeX string, in order (used by the tests to read pages back)."""
-    import re
-
-    return np.array([float(m) for m in re.findall(r"-?\d+\.\d+", latex)])

@@ -5,16 +5,17 @@ The caps keep one person's input from taking the server's time or memory from ev
 
 from __future__ import annotations
 
+# The caps on any GRU a page runs are the upload reader's (uploads are where they bite first).
+from gru_core.checkpoints import MAX_CHECKPOINT_BYTES, MAX_FEATURES, MAX_HIDDEN  # noqa: F401 (re-exported)
+
 # -- bit addition ----------------------------------------------------------------------------------
 MAX_OPERAND_BITS = 1024    # operands up to this many bits
 MAX_OPERAND_CHARS = 1100   # a 1024-bit number written as 0b…; anything longer is refused unparsed
-DEFAULT_A, DEFAULT_B = 45, 27   # 101101 + 011011: a carry at five of the six columns
+DEFAULT_A, DEFAULT_B = 45, 27   # 101101 + 011011: a carry out of all six columns (72 needs 7 bits)
 RANDOM_BITS = (8, 16, 64, 256, 1024)   # sizes offered for a random example
 
 # -- your sequence -----------------------------------------------------------------------------------
 MAX_STEPS = 2048
-MAX_FEATURES = 64
-MAX_HIDDEN = 256           # units of any GRU a page runs, uploads included
 MAX_ABS_VALUE = 1e6        # inputs beyond this saturate every gate long before: refused
 MAX_CSV_BYTES = 2_000_000
 MAX_LINK_SEQUENCE_CHARS = 20_000   # a typed sequence read from a link

@@ -55,13 +55,6 @@ def blocks_to_params(r: np.ndarray, z: np.ndarray, n: np.ndarray, input_size: in
             "bias_ih": stacked[:, I + H], "bias_hh": stacked[:, I + H + 1]}
 
 
-def params_to_blocks(params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inverse of :func:`blocks_to_params`: the r, z and n tables (H, I + H + 2)."""
-    table = np.column_stack([params["weight_ih"], params["weight_hh"], params["bias_ih"], params["bias_hh"]])
-    H = params["weight_hh"].shape[1]
-    return table[:H], table[H:2 * H], table[2 * H:]
-
-
 def column_names(input_size: int, hidden_size: int, gate: str) -> list[str]:
     g = {"r": "r", "z": "z", "n": "n"}[gate]
     return ([f"W_i{g}·x[{i}]" for i in range(input_size)] + [f"W_h{g}·h[{j}]" for j in range(hidden_size)]

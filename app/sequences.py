@@ -22,7 +22,6 @@ from gru_core import sandbox
 
 from .limits import MAX_ABS_VALUE, MAX_CSV_BYTES, MAX_FEATURES, MAX_STEPS
 
-MAX_UPLOAD_BYTES = MAX_CSV_BYTES
 MAX_FIELD_CHARS = 1_000    # a number or a column name is far shorter; longer means broken quoting
 SNIFF_CHARS = 8_192        # the sample csv.Sniffer looks at to choose the separator
 SEPARATORS = ",;\t"
@@ -31,7 +30,7 @@ CSV_LIMITS = sandbox.Limits(memory_mb=256, cpu_seconds=5, wall_seconds=15.0, out
 _CSV_PARSER = f"{__name__}:read_csv_arrays"
 _CSV_HINT = "Use plain CSV text: one row per step, one column of numbers per feature."
 
-__all__ = ["MAX_ABS_VALUE", "MAX_UPLOAD_BYTES", "Sequence", "SequenceError", "parse_csv", "parse_numbers",
+__all__ = ["MAX_ABS_VALUE", "MAX_CSV_BYTES", "Sequence", "SequenceError", "parse_csv", "parse_numbers",
            "parse_text", "read_csv_arrays"]
 
 
@@ -107,8 +106,8 @@ def parse_csv(data: bytes, source: str = "The file") -> Sequence:
     "The inputs box" for text typed on a page. Parsing runs in a sandboxed worker; a worker that
     fails or hits a limit is a SequenceError like any other refusal.
     """
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise SequenceError(f"{source} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB.")
+    if len(data) > MAX_CSV_BYTES:
+        raise SequenceError(f"{source} is {len(data) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB.")
     try:
         parsed = sandbox.parse_untrusted(_CSV_PARSER, data, options={"source": source}, limits=CSV_LIMITS,
                                          preload=(__name__,), subject=source, hint=_CSV_HINT)

@@ -18,7 +18,7 @@ import time
 
 import streamlit as st
 
-from . import figures, session, ui
+from . import figures, labels, session, ui
 from .cell_views import CellView
 
 ACTIONS = ("first", "prev", "next", "last")
@@ -129,4 +129,6 @@ def render(prefix: str, view: CellView, t: int, unit: int) -> None:
         ui.chart(figures.interpolation(view.blend, t, unit=unit, font_size=fs),
                  key=session.element(f"{prefix}_interp"))
     st.markdown(f"**Unit {unit} at step {t}**: {view.equations_title}, with this step's numbers.")
+    if t == 0:
+        st.caption(labels.md(view.start_note))
     st.latex(view.equations(t, unit))

@@ -39,7 +39,6 @@ STEP_MARKER_INNER = "#FFFFFF"
 
 FONT_SIZE = 14
 PRESENT_FONT_SIZE = 20
-HEATMAP_HEIGHT = 520
 ROW_HEIGHT_PX = 22          # interpolation plot: pixels per hidden unit
 MAX_FIGURE_HEIGHT = 1400
 # Write 0/1 in the bit cells only while they are wide enough to read (and cheap to draw: plotly.js

@@ -131,7 +131,7 @@ def test_checkpoint_refuses_code(tmp_path):
 
 
 def test_carry_correlation_finds_a_carry_unit(adder):
-    corr = ba.carry_correlation(adder, ba.AdditionSample(12, 100, seed=1))
+    corr = ba.carry_finding(adder, ba.AdditionSample(12, 100, seed=1)).correlation
     assert corr.shape == (adder.cell.hidden_size,)
     assert np.abs(corr).max() > 0.9  # some unit tracks the carry almost perfectly
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.presets import PRESETS, blocks_to_params, params_to_blocks
+from app.presets import PRESETS
 from app.sequences import parse_csv
 from gru_core import CONVENTIONS, GRU
 
@@ -71,10 +71,3 @@ def test_every_text_is_filled_in(conv):
         text = p.describe(CONVENTIONS[conv])
         bare = text.replace("h_{t-1}", "")
         assert "{" not in bare and "}" not in bare
-
-
-def test_tables_round_trip():
-    p = GRU.random(2, 3, seed=0).layers[0].params()
-    back = blocks_to_params(*params_to_blocks(p), input_size=2)
-    for k in p:
-        np.testing.assert_array_equal(back[k], p[k])

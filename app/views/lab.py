@@ -13,7 +13,7 @@ from gru_core.tasks import bit_addition as ba
 
 MODES = {"tiny": "Build a tiny GRU", "ablate": "Turn the knobs of the trained adder"}
 GATE_TABLES = (("r", "reset gate r"), ("z", "update gate z"), ("n", "candidate h̃"))
-KNOB_EXAMPLE = (46955, 27509)  # 16-bit operands with a long run of carries in the middle
+KNOB_EXAMPLE = (46955, 27509)  # 16-bit operands: carries out of 15 of the 16 columns, in runs of 7 and 8
 
 
 # -- a tiny GRU whose every number is editable ------------------------------------------------------

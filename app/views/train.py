@@ -13,7 +13,7 @@ from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
 from gru_core.train import Progress, TrainConfig, plan, train
 
-EXAMPLE = (173, 91)           # 8-bit operands, five carries
+EXAMPLE = (173, 91)           # 8-bit operands: a carry out of all eight columns
 UPDATE_EVERY_S = 0.3          # redraw at most this often: drawing costs far more than one iteration
 CONVENTIONS = ("pytorch", "cho2014")   # the two reset placements; chung2014 is cho2014 relabelled
 

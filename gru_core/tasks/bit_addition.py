@@ -210,17 +210,6 @@ def _pearson(h: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.nan_to_num(corr, nan=0.0)
 
 
-def carry_correlation(model: RecurrentModel, sample: AdditionSample = EXACT_SUM_CHECK) -> np.ndarray:
-    """Pearson correlation (H,) of each last-layer unit's h_t with the true carry out of step t,
-    over every step of the sample's additions (one batched pass)."""
-    check_adder(model)
-    pairs = sample.pairs()
-    xs, _ = _encode_batch(pairs, sample.steps)                                  # (N, T, 2)
-    h = model.cell.forward_batch(xs).reshape(-1, model.cell.hidden_size)        # (N·T, H)
-    c = np.concatenate([carries(a, b, sample.steps) for a, b in pairs])         # (N·T,)
-    return _pearson(h, c.astype(np.float64))
-
-
 @dataclass(frozen=True)
 class CarryUnit:
     """One unit that follows the carry, and how its new state treats its old one while the carry holds."""

@@ -71,3 +71,10 @@ def numeric_line(at: AppTest, symbol: str, t: int, unit: int) -> str:
     """The substituted line for ``symbol`` (r, z, \\tilde h, h) of unit ``unit`` at step ``t``."""
     head = f"{symbol}_{{{t},{unit}}}"
     return next(line for line in equation_lines(at) if line.replace(r"\begin{aligned} ", "").startswith(head))
+
+
+def numbers_in(latex: str) -> np.ndarray:
+    """Every decimal number in a LaTeX string, in order (to read the equations back from a page)."""
+    import re
+
+    return np.array([float(m) for m in re.findall(r"-?\d+\.\d+", latex)])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app, decode, equation_lines, figure, heatmap_arrays, numeric_line, step_marker_x, texts
+from helpers import app, decode, equation_lines, figure, heatmap_arrays, numbers_in, numeric_line, step_marker_x, texts
 
-from app.equations import numbers_in
 from gru_core import registry
 from gru_core.tasks import bit_addition as ba
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app, figure, heatmap_arrays, numeric_line, texts
+from helpers import app, figure, heatmap_arrays, numbers_in, numeric_line, texts
 
 from app import labels, presets
-from app.equations import numbers_in
 from app.sequences import parse_csv
 from gru_core import CONVENTIONS, GRU, registry
 from gru_core.tasks import bit_addition as ba

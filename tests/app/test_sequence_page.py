@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app, decode, figure, heatmap_arrays, numeric_line, step_marker_x, texts
+from helpers import app, decode, figure, heatmap_arrays, numbers_in, numeric_line, step_marker_x, texts
 
-from app.equations import numbers_in
 from app.limits import DEFAULT_NUMBERS
 from app.sequences import parse_numbers, parse_text
 from gru_core import GRU, registry

@@ -37,6 +37,7 @@ def test_training_in_the_page_is_the_core_training_and_reaches_other_pages():
     # the model is offered on the bit-addition page
     at.switch_page("views/bit_addition.py").run()
     at.radio(key="add_source").set_value("trained").run()
+    assert any("A GRU with 6 hidden units" in m for m in texts(at.markdown))  # the model shown, not 16
     run = ba.run_addition(offline, 45, 27)
     np.testing.assert_array_equal(heatmap_arrays(figure(at, "add_heatmaps"))[0], run.trace.last.z.T.astype(np.float32))
 

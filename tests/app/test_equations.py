@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import numbers_in
 
-from app.equations import DIGITS, numbers_in, step_equations
+from app.equations import DIGITS, step_equations
 from gru_core import CONVENTIONS, GRU
 
 

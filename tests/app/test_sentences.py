@@ -1,0 +1,59 @@
+"""Sentences that were once false (issue "every sentence true"), each checked where it is shown."""
+
+from __future__ import annotations
+
+from helpers import app, texts
+
+from app import limits
+
+
+def page(name, **q):
+    at = app(**q)
+    at.switch_page(f"views/{name}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_recurrent_scale_help_says_what_zero_does():
+    at = page("lab")
+    at.segmented_control(key="lab_mode").set_value("ablate").run()
+    help_text = at.slider(key="abl_scale").help
+    assert "cuts the memory" not in help_text and "still blends in h_{t-1}" in help_text
+    assert "bias included" in at.slider(key="abl_dr").help   # pytorch: r scales b_hn too
+
+
+def test_training_help_names_the_sums_it_checks():
+    at = page("train")
+    at.number_input(key="tr_bits").set_value(4).run()
+    assert "every sum of two 4-bit numbers is exact (all 256 of them" in at.number_input(key="tr_iters").help
+    at.number_input(key="tr_bits").set_value(12).run()
+    assert "two 8-bit numbers is exact (all 65,536 of them" in at.number_input(key="tr_iters").help
+
+
+def test_switching_to_text_starts_from_the_text_example():
+    at = page("sequence")
+    at.radio(key="seq_mode").set_value("text").run()
+    assert at.text_area(key="seq_text").value == limits.DEFAULT_TEXT
+    assert not texts(at.error)
+
+
+def test_step_zero_says_where_the_state_starts():
+    at = app(a="13", b="7")
+    at.run()
+    assert any("initial state, all zeros" in c for c in texts(at.caption))
+    at.button(key="add_next").click().run()
+    assert not any("initial state" in c for c in texts(at.caption))
+
+
+def test_an_unexpected_fault_is_a_message_not_a_traceback(monkeypatch):
+    from app import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("/secret/server/path.py exploded")
+
+    monkeypatch.setattr(services, "addition", broken)
+    at = app(a="13", b="7")
+    at.run()
+    assert not at.exception
+    shown = " ".join(texts(at.error))
+    assert "Something went wrong" in shown and "/secret" not in shown
