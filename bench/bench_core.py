@@ -1,4 +1,5 @@
-"""gru.run (NumPy, recording every gate) against torch.nn.GRU's plain forward, in one run.
+"""The recorded cells (NumPy, recording every intermediate) against torch's plain forward, and the
+exact gradients through time against torch autograd's backward, each in one run.
 
 Both sides: CPU, batch 1, one thread (torch.set_num_threads(1); NumPy's BLAS pinned to one thread
 by bench/run.py before NumPy loads). The two are timed alternately, so machine drift hits both.
@@ -13,6 +14,10 @@ import numpy as np
 import torch
 
 from gru_core import GRU
+from gru_core.cells import LSTM, RNN
+from gru_core.gradients import gradient_flow
+
+CELLS = {"GRU": GRU, "RNN": RNN, "LSTM": LSTM}
 
 SHAPES = ((64, 32), (512, 64), (2048, 128))
 INPUT_SIZE = 8
@@ -27,35 +32,68 @@ def _time(fn, repeats: int) -> list[float]:
     return out
 
 
-def measure(T: int, H: int, dtype: torch.dtype, rounds: int = 15) -> dict:
+def measure(T: int, H: int, dtype: torch.dtype, rounds: int = 15, kind: str = "GRU") -> dict:
     torch.manual_seed(0)
-    module = torch.nn.GRU(INPUT_SIZE, H, dtype=dtype).eval()
-    gru = GRU.from_torch(module)
-    xs = np.random.default_rng(0).normal(size=(T, INPUT_SIZE)).astype(gru.dtype)
+    module = getattr(torch.nn, kind)(INPUT_SIZE, H, dtype=dtype).eval()
+    cell = CELLS[kind].from_torch(module)
+    xs = np.random.default_rng(0).normal(size=(T, INPUT_SIZE)).astype(cell.dtype)
     x_t = torch.from_numpy(xs)[:, None, :]
     with torch.no_grad():
-        assert np.abs(gru.run(xs).h - module(x_t)[0][:, 0].numpy()).max() < (1e-10 if dtype == torch.float64 else 1e-4)
+        assert np.abs(cell.run(xs).h - module(x_t)[0][:, 0].numpy()).max() < (1e-10 if dtype == torch.float64 else 1e-4)
         ours, theirs = [], []
         inner = max(1, 2000 // T)
         for _ in range(rounds):  # alternate so both see the same machine state
             theirs += _time(lambda: module(x_t), inner)
-            ours += _time(lambda: gru.run(xs), inner)
+            ours += _time(lambda: cell.run(xs), inner)
     t_ours, t_torch = statistics.median(ours), statistics.median(theirs)
-    return {"T": T, "H": H, "dtype": str(dtype).replace("torch.", ""), "ours_ms": 1e3 * t_ours,
+    return {"cell": kind, "T": T, "H": H, "dtype": str(dtype).replace("torch.", ""), "ours_ms": 1e3 * t_ours,
             "torch_ms": 1e3 * t_torch, "ratio": t_ours / t_torch}
+
+
+def measure_gradients(kind: str, T: int, H: int, rounds: int = 7) -> dict:
+    """gradient_flow (every ∂L/∂s_t and ∂L/∂x_t, from the recorded pass) against torch's forward +
+    backward of L = Σ h_{T-1} with respect to the inputs (float64)."""
+    torch.manual_seed(0)
+    module = getattr(torch.nn, kind)(INPUT_SIZE, H, dtype=torch.float64)
+    cell = CELLS[kind].from_torch(module)
+    xs = np.random.default_rng(0).normal(size=(T, INPUT_SIZE))
+    trace = cell.run(xs)
+
+    def theirs():
+        x_t = torch.from_numpy(xs)[:, None, :].requires_grad_(True)
+        module(x_t)[0][-1].sum().backward()
+        return x_t.grad[:, 0].numpy()
+
+    assert np.abs(gradient_flow(cell, trace).inputs - theirs()).max() < 1e-8
+    ours_t, theirs_t = [], []
+    for _ in range(rounds):
+        theirs_t += _time(theirs, 1)
+        ours_t += _time(lambda: gradient_flow(cell, trace), 1)
+    t_ours, t_torch = statistics.median(ours_t), statistics.median(theirs_t)
+    return {"cell": kind, "T": T, "H": H, "ours_ms": 1e3 * t_ours, "torch_ms": 1e3 * t_torch,
+            "ratio": t_ours / t_torch}
 
 
 def run() -> list[dict]:
     torch.set_num_threads(1)
     rows = []
-    print("\n== Core: gru.run (records z, r, h̃, h, pre-activations) vs torch.nn.GRU forward ==")
+    print("\n== Core: recorded forward (every intermediate) vs torch's forward ==")
     print(f"   batch 1, one thread, input size {INPUT_SIZE}; median of alternating runs")
-    print(f"   {'T':>5} {'H':>4} {'dtype':>8} {'gru.run ms':>11} {'torch ms':>9} {'ratio':>6}")
-    for dtype in (torch.float32, torch.float64):
-        for T, H in SHAPES:
-            r = measure(T, H, dtype)
+    print(f"   {'cell':>5} {'T':>5} {'H':>4} {'dtype':>8} {'ours ms':>9} {'torch ms':>9} {'ratio':>6}")
+    for kind in CELLS:
+        for dtype in (torch.float32, torch.float64):
+            for T, H in SHAPES if kind == "GRU" else SHAPES[:2]:
+                r = measure(T, H, dtype, kind=kind)
+                rows.append(r)
+                print(f"   {kind:>5} {T:>5} {H:>4} {r['dtype']:>8} {r['ours_ms']:>9.2f} {r['torch_ms']:>9.2f} "
+                      f"{r['ratio']:>6.2f}")
+    print("\n== Core: gradients through time (gru_core.gradients.gradient_flow) vs torch forward + backward ==")
+    print(f"   {'cell':>5} {'T':>5} {'H':>4} {'ours ms':>9} {'torch ms':>9} {'ratio':>6}")
+    for kind in CELLS:
+        for T, H in ((100, 16), (200, 32)):
+            r = measure_gradients(kind, T, H)
             rows.append(r)
-            print(f"   {T:>5} {H:>4} {r['dtype']:>8} {r['ours_ms']:>11.2f} {r['torch_ms']:>9.2f} {r['ratio']:>6.2f}")
+            print(f"   {kind:>5} {T:>5} {H:>4} {r['ours_ms']:>9.2f} {r['torch_ms']:>9.2f} {r['ratio']:>6.2f}")
     return rows
 
 

@@ -22,11 +22,19 @@ from typing import Any
 
 import numpy as np
 
-from .cells.gru import GRU, PARAM_NAMES
+from .cells import GRU, LSTM, RNN
+from .cells.base import PARAM_NAMES
 from .cells.trace import Trace
 
 # The cells a checkpoint can name: kind -> (class, parameter names per layer, in torch's layout).
-CELLS: dict[str, tuple[type, tuple[str, ...]]] = {"gru": (GRU, PARAM_NAMES)}
+CELLS: dict[str, tuple[type, tuple[str, ...]]] = {"gru": (GRU, PARAM_NAMES), "rnn": (RNN, PARAM_NAMES),
+                                                  "lstm": (LSTM, PARAM_NAMES)}
+
+
+def build_cell(kind: str, layers: list[dict[str, np.ndarray]], convention: str | None = None):
+    """A cell of ``kind`` from per-layer arrays; only the GRU takes a convention."""
+    cls, _ = CELLS[kind]
+    return cls.from_arrays(layers, convention or "pytorch") if cls is GRU else cls.from_arrays(layers)
 
 
 def cell_kind(cell: Any) -> str:
@@ -97,7 +105,8 @@ class RecurrentModel:
 
     def architecture(self) -> dict[str, Any]:
         """What rebuilds the model from a state_dict: cell kind, convention, sizes, readout, task."""
-        return {"cell": cell_kind(self.cell), "convention": self.cell.convention.name,
+        convention = self.cell.convention
+        return {"cell": cell_kind(self.cell), "convention": convention.name if convention else None,
                 "input_size": self.cell.input_size, "hidden_size": self.cell.hidden_size,
                 "num_layers": self.cell.num_layers, "output_size": self.readout.output_size,
                 "readout": "per_step" if self.readout.per_step else "per_sequence", "task": self.task}
@@ -166,10 +175,10 @@ class RecurrentModel:
         blob = torch.load(path, map_location="cpu", weights_only=True)
         try:
             sd, config = blob["state_dict"], dict(blob["config"])
-            cls_, names = CELLS[config["cell"]]
+            _, names = CELLS[config["cell"]]
             layers = [{n: sd[f"cell.{n}_l{k}"].double().numpy().astype(dtype) for n in names}
                       for k in range(int(config["num_layers"]))]
-            cell = cls_.from_arrays(layers, config["convention"])
+            cell = build_cell(config["cell"], layers, config["convention"])
             readout = Readout(sd["readout.weight"].double().numpy().astype(dtype),
                               sd["readout.bias"].double().numpy().astype(dtype),
                               per_step=config["readout"] == "per_step")

@@ -21,7 +21,7 @@ import numpy as np
 
 from .cells.gru import GRU, PARAM_NAMES
 from .conventions import get_convention
-from .models import Readout, RecurrentModel
+from .models import CELLS, Readout, RecurrentModel, build_cell
 from .tasks import Stage, Task
 
 
@@ -31,7 +31,7 @@ class TrainConfig:
 
     hidden_size: int = 16          # a class can read every unit
     num_layers: int = 1            # stacked cells, each hidden_size wide
-    cell: str = "gru"              # the recurrent cell (the GRU is the only one so far)
+    cell: str = "gru"              # the recurrent cell: "gru", "rnn" (tanh) or "lstm"
     convention: str = "pytorch"    # pytorch: torch.nn.GRU; cho2014/chung2014: torch_cells.ResetBeforeGRU
     lr: float = 1e-2               # Adam; a stage may set its own (e.g. the adder's harden stage)
     batch_size: int = 64           # sequences per iteration; a stage may set its own
@@ -72,8 +72,8 @@ def to_model(net, task: Task, config: TrainConfig, metrics: dict) -> RecurrentMo
     """The torch net as a float64 NumPy :class:`RecurrentModel` in ``config.convention``."""
     sd = net.cell.state_dict()
     layers = [{n: sd[f"{n}_l{k}"].detach().double().numpy() for n in PARAM_NAMES} for k in range(config.num_layers)]
-    cell = GRU.from_arrays(layers, _trained_as(config.convention))
-    if get_convention(config.convention).z_keeps_old != cell.convention.z_keeps_old:
+    cell = build_cell(config.cell, layers, _trained_as(config.convention))
+    if isinstance(cell, GRU) and get_convention(config.convention).z_keeps_old != cell.convention.z_keeps_old:
         cell = cell.flip_update_gate()
     readout = Readout(net.readout.weight.detach().double().numpy(),               # (O, H)
                       net.readout.bias.detach().double().numpy(), per_step=task.readout == "per_step")
@@ -82,13 +82,19 @@ def to_model(net, task: Task, config: TrainConfig, metrics: dict) -> RecurrentMo
 
 
 def _build_net(task: Task, config: TrainConfig):
+    import torch
+
     from .torch_cells import RecurrentNet, gru_module
 
-    if config.cell != "gru":
-        raise ValueError(f"unknown cell {config.cell!r}: expected 'gru'")
-    reset_after = get_convention(config.convention).reset_after_matmul
-    return RecurrentNet(gru_module(task.input_size, config.hidden_size, config.num_layers, reset_after),
-                        task.output_size, per_step=task.readout == "per_step")
+    if config.cell == "gru":
+        reset_after = get_convention(config.convention).reset_after_matmul
+        module = gru_module(task.input_size, config.hidden_size, config.num_layers, reset_after)
+    elif config.cell in ("rnn", "lstm"):
+        module = getattr(torch.nn, config.cell.upper())(task.input_size, config.hidden_size, config.num_layers,
+                                                         batch_first=True)
+    else:
+        raise ValueError(f"unknown cell {config.cell!r}: expected one of {', '.join(CELLS)}")
+    return RecurrentNet(module, task.output_size, per_step=task.readout == "per_step")
 
 
 def train(task: Task, config: TrainConfig = TrainConfig(), progress: ProgressFn | None = None) -> RecurrentModel:
@@ -160,41 +166,52 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="shipped models to retrain (see --list)")
     parser.add_argument("--all", action="store_true", help="retrain every shipped model")
+    parser.add_argument("--task", help="retrain every shipped model of this task (e.g. adding)")
     parser.add_argument("--list", action="store_true", help="print the registry and exit")
     parser.add_argument("--seed", type=int, help="train from another seed (needs --out or --no-save)")
     parser.add_argument("--out", help="write the checkpoint here instead of the shipped file")
     parser.add_argument("--no-save", action="store_true", help="train and evaluate, write nothing")
     args = parser.parse_args(argv)
     if args.list:
-        for row in registry.table():
-            print(f"{row['name']:<20} {row['task']:<14} {row['cell']} {row['convention']:<10} "
-                  f"assets/{row['file']:<24} {row['command']}")
+        for e in registry.ENTRIES:
+            print(f"{e.name:<20} {e.task.name:<14} {e.cell:<5} {e.convention or '':<10} "
+                  f"assets/{e.file:<24} {e.command}")
         return
-    names = [e.name for e in registry.ENTRIES] if args.all else args.names
+    names = ([e.name for e in registry.ENTRIES] if args.all else
+             [e.name for e in registry.ENTRIES if e.task.name == args.task] if args.task else args.names)
     if not names:
         parser.error("name a shipped model, or pass --all (see --list)")
     if args.seed is not None and not (args.out or args.no_save):
         parser.error("--seed trains another model than the shipped one: pass --out or --no-save")
     if args.out and len(names) > 1:
         parser.error("--out takes one model")
+    summary = []
     for name in names:
         entry = registry.entry(name)
         config = entry.config if args.seed is None else replace(entry.config, seed=args.seed)
         model = train(entry.task, config)
         m = model.metrics
-        print(f"{name} ({config.convention}, seed {config.seed}): {m['iterations']} iterations, "
-              f"{m['train_seconds']:.1f} s")
+        what = f"{entry.cell}, {entry.convention}" if entry.convention else entry.cell
+        print(f"{name} ({what}, {model.cell.parameter_count + model.readout.weight.size + model.readout.bias.size:,} "
+              f"parameters, seed {config.seed}): {m['iterations']} iterations, {m['train_seconds']:.1f} s")
         for stage, s in m["stages"].items():
             check = f"; {s['stop_check']}: at iteration {s['passed_at']}" if "stop_check" in s else ""
             print(f"  {stage}: {s['iterations']} iterations, {s['seconds']:.1f} s{check}")
         scores = entry.task.evaluate(model)
         for k, v in scores.items():
-            print(f"  {k}: {100 * v:.2f} %")
+            print(f"  {k}: {v:.4f}")
+        summary.append((name, m["iterations"], m["train_seconds"], scores))
         model = model.with_metrics(**scores)
         if not args.no_save:
             out = args.out or entry.path
             model.save(out)
             print(f"  wrote {out}")
+    if len(summary) > 1:
+        keys = list(summary[0][3])
+        print(f"\n{'model':<20} {'iterations':>10} {'seconds':>8} " + " ".join(f"{k:>13}" for k in keys))
+        for name, iterations, seconds, scores in summary:
+            print(f"{name:<20} {iterations:>10} {seconds:>8.1f} "
+                  + " ".join(f"{scores.get(k, float('nan')):>13.4f}" for k in keys))
 
 
 if __name__ == "__main__":

@@ -109,9 +109,10 @@ class Task(Protocol):
 
 def task_named(name: str, **settings: Any) -> Task:
     """The task ``name`` built from its settings (as kept in a checkpoint's config)."""
+    from .adding import AddingProblem
     from .bit_addition import BitAddition
 
-    known: dict[str, Callable[..., Task]] = {BitAddition.name: BitAddition}
+    known: dict[str, Callable[..., Task]] = {BitAddition.name: BitAddition, AddingProblem.name: AddingProblem}
     if name not in known:
         raise ValueError(f"unknown task {name!r}: expected one of {', '.join(known)}")
     return known[name](**settings)
