@@ -10,6 +10,7 @@ torch.nn.LSTM (i, f, g, o).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -57,11 +58,23 @@ def frozen(**arrays: np.ndarray) -> dict[str, np.ndarray]:
     return arrays
 
 
+@dataclass(frozen=True)
 class LayerParams:
-    """Mixin for a layer dataclass with the four parameters: sizes, dtype, params(), replace()."""
+    """One layer's parameters in torch's layout (read-only copies, so a cached model cannot be tweaked
+    in place): weight_ih (BLOCKS·H, I), weight_hh (BLOCKS·H, H), bias_ih and bias_hh (BLOCKS·H,).
+    A cell's layer class sets BLOCKS and adds its recorded step, ``run``."""
 
+    BLOCKS: ClassVar[int]
     weight_ih: np.ndarray
     weight_hh: np.ndarray
+    bias_ih: np.ndarray
+    bias_hh: np.ndarray
+    # transposed copies: h @ W.T from a contiguous W.T is the faster matrix-vector product here
+    _weight_ih_t: np.ndarray = field(init=False, repr=False, compare=False)
+    _weight_hh_t: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        frozen_params(self, self.BLOCKS)
 
     @property
     def input_size(self) -> int:
@@ -108,7 +121,27 @@ class Stack:
             raise ValueError("all layers must share one dtype")
         self.layers = layers
 
-    # -- construction ---------------------------------------------------------------------------
+    # -- construction (the GRU adds its convention to each) --------------------------------------
+    @classmethod
+    def from_arrays(cls, layers: list[dict[str, np.ndarray]]):
+        """From one dict per layer with keys weight_ih, weight_hh, bias_ih, bias_hh (shapes checked)."""
+        return cls(cls._layers_from_arrays(layers))
+
+    @classmethod
+    def random(cls, input_size: int, hidden_size: int, num_layers: int = 1, *, seed: int = 0,
+               scale: float | None = None, dtype: type = np.float64):
+        """Seeded initialisation: U(−s, s) with s = 1/√H like torch's own, unless ``scale`` is given."""
+        return cls(cls._random_layers(input_size, hidden_size, num_layers, seed, scale, dtype))
+
+    @classmethod
+    def from_torch(cls, module: torch.nn.Module):
+        """Copy a unidirectional torch module of this kind with biases (any depth, batch_first either way)."""
+        return cls.from_arrays(cls._torch_layers(module))
+
+    def to_torch(self, batch_first: bool = False) -> torch.nn.Module:
+        """An equal torch module holding copies of these parameters."""
+        return self._torch_module(batch_first)
+
     @classmethod
     def _layers_from_arrays(cls, layers: list[dict[str, np.ndarray]]) -> list:
         built = []

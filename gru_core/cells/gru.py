@@ -8,14 +8,14 @@ prepares the arrays the recurrence writes into.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..conventions import CONVENTIONS, Convention, get_convention
 from . import gru_equations as eq
-from .base import PARAM_NAMES, LayerParams, Stack, frozen_params
+from .base import PARAM_NAMES, LayerParams, Stack
 from .trace import LayerTrace, Trace
 
 if TYPE_CHECKING:  # torch is imported lazily: the core's NumPy path never needs it
@@ -26,18 +26,9 @@ __all__ = ["GRU", "GRULayer", "PARAM_NAMES"]
 
 @dataclass(frozen=True)
 class GRULayer(LayerParams):
-    """One layer's parameters (read-only arrays, so a cached model cannot be tweaked in place)."""
+    """One GRU layer: weight_ih (3H, I), weight_hh (3H, H), biases (3H,); gate rows r, z, n."""
 
-    weight_ih: np.ndarray  # (3H, I)
-    weight_hh: np.ndarray  # (3H, H)
-    bias_ih: np.ndarray    # (3H,)
-    bias_hh: np.ndarray    # (3H,)
-    # transposed copies: h @ W.T from a contiguous W.T is the faster matrix-vector product here
-    _weight_ih_t: np.ndarray = field(init=False, repr=False, compare=False)
-    _weight_hh_t: np.ndarray = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        frozen_params(self, blocks=3)
+    BLOCKS = 3
 
     def run(self, xs: np.ndarray, h0: np.ndarray, convention: Convention) -> LayerTrace:
         """Run the recurrence over ``xs`` (T, I) from ``h0`` (H,), recording every step."""

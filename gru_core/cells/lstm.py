@@ -12,22 +12,22 @@ The one place the core writes these. σ(a) = ½(1 + tanh(½a)), as in the GRU.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import LayerParams, Stack, frozen, frozen_params
-from .trace import Trace
+from .base import LayerParams, Stack, frozen
+from .trace import RecordedLayer, Trace
 
 if TYPE_CHECKING:
-    import torch
+    pass
 
 GATES = ("i", "f", "g", "o")
 
 
 @dataclass(frozen=True)
-class LSTMLayerTrace:
+class LSTMLayerTrace(RecordedLayer):
     x: np.ndarray            # (T, I)
     h_prev: np.ndarray       # (T, H)  h_{t-1}; row 0 is h0
     c_prev: np.ndarray       # (T, H)  c_{t-1}; row 0 is c0
@@ -37,14 +37,6 @@ class LSTMLayerTrace:
     gates: np.ndarray        # (T, 4H) i, f, o after σ and g after tanh
     c: np.ndarray            # (T, H)  the cell state
     h: np.ndarray            # (T, H)  the new state
-
-    @property
-    def hidden_size(self) -> int:
-        return self.h.shape[1]
-
-    @property
-    def steps(self) -> int:
-        return self.h.shape[0]
 
     def gate(self, name: str) -> np.ndarray:  # (T, H)
         k, H = GATES.index(name), self.hidden_size
@@ -62,15 +54,9 @@ class LSTMLayerTrace:
 
 @dataclass(frozen=True)
 class LSTMLayer(LayerParams):
-    weight_ih: np.ndarray  # (4H, I)
-    weight_hh: np.ndarray  # (4H, H)
-    bias_ih: np.ndarray    # (4H,)
-    bias_hh: np.ndarray    # (4H,)
-    _weight_ih_t: np.ndarray = field(init=False, repr=False, compare=False)
-    _weight_hh_t: np.ndarray = field(init=False, repr=False, compare=False)
+    """One LSTM layer: weight_ih (4H, I), weight_hh (4H, H), biases (4H,); gate rows i, f, g, o."""
 
-    def __post_init__(self) -> None:
-        frozen_params(self, blocks=4)
+    BLOCKS = 4
 
     def run(self, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> LSTMLayerTrace:
         """Run over ``xs`` (T, I) from ``h0``, ``c0`` (H,), recording every step."""
@@ -109,22 +95,6 @@ class LSTM(Stack):
     LAYER, BLOCKS, TORCH = LSTMLayer, 4, "LSTM"
     STATES = ("h", "c")
     convention = None
-
-    @classmethod
-    def from_arrays(cls, layers: list[dict[str, np.ndarray]]) -> LSTM:
-        return cls(cls._layers_from_arrays(layers))
-
-    @classmethod
-    def random(cls, input_size: int, hidden_size: int, num_layers: int = 1, *, seed: int = 0,
-               scale: float | None = None, dtype: type = np.float64) -> LSTM:
-        return cls(cls._random_layers(input_size, hidden_size, num_layers, seed, scale, dtype))
-
-    @classmethod
-    def from_torch(cls, module: torch.nn.LSTM) -> LSTM:
-        return cls.from_arrays(cls._torch_layers(module))
-
-    def to_torch(self, batch_first: bool = False) -> torch.nn.LSTM:
-        return self._torch_module(batch_first)
 
     def run(self, xs: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Trace:
         """Run ``xs`` (T, I) from ``h0``, ``c0`` (num_layers, H) or zeros; every step recorded."""

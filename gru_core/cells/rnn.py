@@ -9,20 +9,20 @@ the vanishing gradient the gated cells were invented to avoid (gru_core/gradient
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import LayerParams, Stack, frozen, frozen_params
-from .trace import Trace
+from .base import LayerParams, Stack, frozen
+from .trace import RecordedLayer, Trace
 
 if TYPE_CHECKING:
     import torch
 
 
 @dataclass(frozen=True)
-class RNNLayerTrace:
+class RNNLayerTrace(RecordedLayer):
     x: np.ndarray            # (T, I)  the layer's input at each step
     h_prev: np.ndarray       # (T, H)  h_{t-1}; row 0 is h0
     input_part: np.ndarray   # (T, H)  W_ih x_t + b_ih
@@ -30,29 +30,15 @@ class RNNLayerTrace:
     pre: np.ndarray          # (T, H)  their sum, the argument of tanh
     h: np.ndarray            # (T, H)  the new state
 
-    @property
-    def hidden_size(self) -> int:
-        return self.h.shape[1]
-
-    @property
-    def steps(self) -> int:
-        return self.h.shape[0]
-
     def csv_columns(self) -> dict[str, np.ndarray]:
         return {"h_prev": self.h_prev, "pre_h": self.pre, "h": self.h}
 
 
 @dataclass(frozen=True)
 class RNNLayer(LayerParams):
-    weight_ih: np.ndarray  # (H, I)
-    weight_hh: np.ndarray  # (H, H)
-    bias_ih: np.ndarray    # (H,)
-    bias_hh: np.ndarray    # (H,)
-    _weight_ih_t: np.ndarray = field(init=False, repr=False, compare=False)
-    _weight_hh_t: np.ndarray = field(init=False, repr=False, compare=False)
+    """One tanh RNN layer: weight_ih (H, I), weight_hh (H, H), biases (H,)."""
 
-    def __post_init__(self) -> None:
-        frozen_params(self, blocks=1)
+    BLOCKS = 1
 
     def run(self, xs: np.ndarray, h0: np.ndarray) -> RNNLayerTrace:
         """Run over ``xs`` (T, I) from ``h0`` (H,), recording every step."""
@@ -78,23 +64,11 @@ class RNN(Stack):
     convention = None
 
     @classmethod
-    def from_arrays(cls, layers: list[dict[str, np.ndarray]]) -> RNN:
-        return cls(cls._layers_from_arrays(layers))
-
-    @classmethod
-    def random(cls, input_size: int, hidden_size: int, num_layers: int = 1, *, seed: int = 0,
-               scale: float | None = None, dtype: type = np.float64) -> RNN:
-        return cls(cls._random_layers(input_size, hidden_size, num_layers, seed, scale, dtype))
-
-    @classmethod
     def from_torch(cls, module: torch.nn.RNN) -> RNN:
         layers = cls._torch_layers(module)   # checks the module's kind first
         if module.nonlinearity != "tanh":
             raise ValueError(f"only the tanh RNN is supported, this one uses {module.nonlinearity}")
         return cls.from_arrays(layers)
-
-    def to_torch(self, batch_first: bool = False) -> torch.nn.RNN:
-        return self._torch_module(batch_first, nonlinearity="tanh")
 
     def run(self, xs: np.ndarray, h0: np.ndarray | None = None) -> Trace:
         """Run ``xs`` (T, I) from ``h0`` (num_layers, H) or zeros; every step of every layer recorded."""

@@ -15,8 +15,22 @@ import numpy as np
 from ..conventions import Convention
 
 
+class RecordedLayer:
+    """What every layer record has: ``h`` (T, H), and so its number of steps and units."""
+
+    h: np.ndarray
+
+    @property
+    def hidden_size(self) -> int:
+        return self.h.shape[1]
+
+    @property
+    def steps(self) -> int:
+        return self.h.shape[0]
+
+
 @dataclass(frozen=True)
-class LayerTrace:
+class LayerTrace(RecordedLayer):
     x: np.ndarray            # (T, I)  the layer's input at each step
     h_prev: np.ndarray       # (T, H)  h_{t-1}; row 0 is h0
     input_part: np.ndarray   # (T, 3H) W_ih x_t + b_ih                       blocks r, z, n
@@ -27,14 +41,6 @@ class LayerTrace:
     gates: np.ndarray        # (T, 2H) r_t then z_t
     h_tilde: np.ndarray      # (T, H)  candidate state
     h: np.ndarray            # (T, H)  new state h_t
-
-    @property
-    def hidden_size(self) -> int:
-        return self.h.shape[1]
-
-    @property
-    def steps(self) -> int:
-        return self.h.shape[0]
 
     @property
     def r(self) -> np.ndarray:  # (T, H)
