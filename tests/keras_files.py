@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -47,11 +48,11 @@ def gru_stack(*, units: int = 8, inputs: int = 3, layers: int = 2, outputs: int 
     for k in range(layers):
         last = k == layers - 1
         stack.append(keras.layers.GRU(units, return_sequences=per_step or not last, reset_after=reset_after,
-                                      **gru_kwargs))
+                                      name="gru" if k == 0 else f"gru_{k}", **gru_kwargs))
         if not last:
-            stack.append(between() if between else keras.layers.Dropout(0.25))
+            stack.append(between() if between else keras.layers.Dropout(0.25, name=f"dropout_{k}"))
     if outputs:
-        stack.append(keras.layers.Dense(outputs, activation=activation))
+        stack.append(keras.layers.Dense(outputs, activation=activation, name="dense"))
     if functional:
         x = inp = keras.Input((None, inputs))
         for layer in stack:
@@ -77,6 +78,8 @@ def layer_outputs(model: keras.Model, xs: np.ndarray) -> tuple[list[np.ndarray],
     x = keras.ops.convert_to_tensor(xs[None].astype(np.float32))
     hs = []
     for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
         if isinstance(layer, keras.layers.GRU):
             full = layer
             if not layer.return_sequences:
@@ -127,7 +130,8 @@ def entries(archive: bytes) -> dict[str, bytes]:
 
 def zip_of(items: dict[str, bytes] | list[tuple[str, bytes]], compression: int = zipfile.ZIP_STORED) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression) as z:
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", compression) as z:
+        warnings.simplefilter("ignore")  # duplicate names are one of the hostile cases
         for name, data in (items.items() if isinstance(items, dict) else items):
             z.writestr(zipfile.ZipInfo(name, _EPOCH), data, compress_type=compression)
     return out.getvalue()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import subprocess
+import sys
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported, here or in tests.keras_files
 
@@ -15,7 +18,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from gru_core import GRU  # noqa: E402
+from gru_core import GRU, sandbox  # noqa: E402
 from gru_core.checkpoints import (  # noqa: E402
     MAX_KERAS_BYTES,
     keras_config,
@@ -29,6 +32,8 @@ from gru_core.checkpoints.keras import _from_keras_layout  # noqa: E402
 from gru_core.models import Readout  # noqa: E402
 from tests import keras_files as kf  # noqa: E402
 
+# Keras 3.15 on NumPy 2 says this about its own tensors on every conversion.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 TOL = 1e-5  # float32 throughout
 RNG = np.random.default_rng(7)
 XS = RNG.normal(size=(25, 3)).astype(np.float32)  # (T, I)
@@ -97,6 +102,20 @@ def test_no_biases_unroll_and_dropout_are_read(tmp_path):
     assert_same_as_keras(loaded, model, XS[:8])
 
 
+def test_trained_model_with_custom_loss_is_read(tmp_path):
+    """A model compiled with a custom loss and trained: the loss (compile_config) and the optimizer's
+    variables are training state, never read; the layers are."""
+    def my_loss(y, p):
+        return keras.ops.mean((y - p) ** 2)
+
+    model = kf.gru_stack(units=4, layers=1)
+    model.compile(optimizer="adam", loss=my_loss)
+    model.fit(RNG.normal(size=(8, 5, 3)), RNG.normal(size=(8, 1)), verbose=0)
+    archive = kf.saved(model, tmp_path)[0]
+    assert "optimizer" in kf.entries(archive)["model.weights.h5"].decode("latin-1")
+    assert_same_as_keras(load_keras(archive), model, XS[:6])
+
+
 def test_reset_after_false_bias_goes_to_bias_ih():
     """Keras's single bias (reset_after=False) is b_ih with b_hh = 0: exact for cho2014, whose b_hn
     is added outside r ⊙ · like b_in (checked against Keras above for r, z and h̃ together)."""
@@ -130,11 +149,45 @@ def test_custom_layer_refused_without_running(tmp_path):
     marker = tmp_path / "spy_ran"
     archive = kf.saved(kf.spy_model(marker), tmp_path, "spy")[0]
     marker.unlink()
-    with pytest.raises(ValueError, match=r"custom object, 'Spy' \(registered as 'evil>Spy'\), in layer 'spy'"):
+    with pytest.raises(ValueError, match=r"custom object, 'Spy' \(registered as 'evil>Spy'\) from the module "
+                                         r"'tests.keras_files', in layer 'spy'. Custom classes and functions are "
+                                         r"Python code"):
         load_keras(archive)
     assert not marker.exists()
     keras.saving.load_model(tmp_path / "spy.keras")  # Keras, with the class registered, constructs it
     assert marker.exists()
+
+
+def test_reader_imports_neither_keras_nor_torch(tmp_path, base):
+    """The parser the sandbox runs, run in a fresh interpreter: it needs h5py and NumPy only."""
+    path = tmp_path / "base.keras"
+    path.write_bytes(base)
+    code = ("import sys; from gru_core.checkpoints.keras import read_keras_arrays as read; "
+            f"arrays, meta = read(open({str(path)!r}, 'rb').read(), config_bytes=0, max_hidden=256, "
+            "max_features=64, max_layers=8); "
+            "print(meta['convention'], sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'torch')))")
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.stdout.split("\n")[0] == "pytorch []"
+
+
+def test_damaged_files_are_read_or_refused(base):
+    """Random bytes changed in the archive or the weights: every outcome is a model or a refusal
+    with a message, never a crash of the reader or another exception here."""
+    rng = random.Random(0)
+    items = kf.entries(base)
+    for i in range(40):
+        data = bytearray(base if i % 2 else items["model.weights.h5"])
+        for _ in range(rng.choice([1, 8, 64])):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        try:
+            if i % 2:
+                load_keras(bytes(data))
+            else:
+                load_keras(items["config.json"], weights=bytes(data))
+        except sandbox.SandboxError as err:
+            assert err.kind == "refused", (err.kind, str(err), err.detail[-500:])
 
 
 # -- refusals found in the config (no weight is read) --------------------------------------------------------
@@ -155,8 +208,8 @@ def _insert(at: int, class_name: str, **config):
 def _nine_layers(c):
     layers = kf.layers_of(c)
     gru = layers[1]
-    layers[1:4] = [json.loads(json.dumps(gru)) for _ in range(8)]
-    for k, layer in enumerate(layers[1:9]):
+    layers[1:4] = [json.loads(json.dumps(gru)) for _ in range(9)]
+    for k, layer in enumerate(layers[1:10]):
         layer["config"]["name"] = f"g{k}"
 
 
@@ -193,13 +246,13 @@ CONFIG_REFUSALS = {
     "no_gru": (lambda c: kf.layers_of(c).__delitem__(slice(1, 4)), r"has no GRU layer \(its layers: InputLayer, "
                                                                    r"Dense\)"),
     "module_outside_keras": (_set(_gru(0), kernel_initializer={"module": "os", "class_name": "system",
-                                                              "config": {"command": "touch x"}, "registered_name": None}),
+                                                              "config": "touch x", "registered_name": None}),
                              r"custom object, 'system' from the module 'os', in layer 'gru'"),
     "registered_custom": (lambda c: kf.layers_of(c)[1].update(registered_name="evil>GRU"),
                           r"custom object, 'GRU' \(registered as 'evil>GRU'\)"),
     "custom_activation": (_set(_gru(0), activation={"module": "mypkg", "class_name": "function", "config": "act",
                                                     "registered_name": "act"}),
-                          r"custom object, 'function' from the module 'mypkg'"),
+                          r"custom object, 'function' \(registered as 'act'\) from the module 'mypkg'"),
     "lambda_json": (_insert(2, "Lambda", function={"class_name": "__lambda__", "config": {"code": "4wEA"}}),
                     r"contains a Lambda layer \(in layer 'lambda'\)"),
     "subclassed_model": (lambda c: c.update(module="mypkg.models", class_name="MyModel", registered_name="MyModel"),

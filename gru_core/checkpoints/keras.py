@@ -5,7 +5,8 @@ What is read: a ``.keras`` archive (a zip of ``config.json``, ``metadata.json`` 
 (``model.to_json()``, a ``config.json``, or the ``.keras`` archive itself). The config is parsed as
 JSON and the weights are read with h5py, both in a sandboxed worker (:mod:`gru_core.sandbox`); Keras
 is never imported, nothing in the file is deserialised as code, and a config naming a custom class,
-a Lambda layer or a module outside Keras is refused before any weight is read.
+a Lambda layer or a module outside Keras is refused before any weight is read (the training settings,
+``compile_config``, are not read at all: a custom loss there does not matter).
 
 The model must be a stack of ``keras.layers.GRU`` layers (Sequential, or a Functional chain in which
 every layer feeds the next), with optional Dropout-like layers (identities at inference) and one
@@ -52,7 +53,7 @@ from .. import sandbox
 from ..cells.gru import GRU
 from ..models import Readout
 from .structure import StructureError, zip_entries
-from .torch_state_dict import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS
+from .torch_state_dict import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS, load_gru
 
 # A float32 GRU at the caps (8 layers of 256 units) stores 12.6 MB of weights, a float64 one 25 MB.
 MAX_KERAS_BYTES = 32_000_000
@@ -129,7 +130,8 @@ def load_keras(data: bytes, *, weights: bytes | None = None, max_hidden: int = M
     """
     hint = WEIGHTS_HINT if weights is not None else SAVE_HINT
     what = "config" if weights is not None else "file"
-    _check_size(data, f"The uploaded {what}", MAX_KERAS_BYTES if weights is None else MAX_CONFIG_BYTES, hint)
+    config_is_json = weights is not None and data[:4] != b"PK\x03\x04"  # else a .keras archive (checked later)
+    _check_size(data, f"The uploaded {what}", MAX_CONFIG_BYTES if config_is_json else MAX_KERAS_BYTES, hint)
     if weights is not None:
         _check_size(weights, "The uploaded weights file", MAX_KERAS_BYTES, WEIGHTS_HINT)
     payload, config_bytes = (data, 0) if weights is None else (data + weights, len(data))
@@ -149,8 +151,6 @@ def load_upload(data: bytes, filename: str, *, config: bytes | None = None, conv
     A Keras file's convention comes from the file itself (``reset_after``), so ``convention``
     applies to torch files only. Raises ValueError with a message for the user.
     """
-    from .torch_state_dict import load_gru
-
     name = filename.lower()
     caps = {"max_hidden": max_hidden, "max_features": max_features, "max_layers": max_layers}
     if name.endswith(".keras"):
@@ -160,7 +160,8 @@ def load_upload(data: bytes, filename: str, *, config: bytes | None = None, conv
             raise ValueError(
                 f"{filename[:80]!r} holds a Keras model's weights but not its layers, so it needs the model's "
                 "config too. " + WEIGHTS_HINT + " Or save the whole model with model.save(\"model.keras\") "
-                "and upload that one file.")
+                "and upload that one file (for a Keras 2 model.h5, load it in Keras 3 first and save it that "
+                "way).")
         return load_keras(config, weights=data, **caps)
     if name.endswith(".pt") or name.endswith(".pth"):
         loaded = load_gru(data, convention, **caps)
@@ -264,7 +265,9 @@ def _plan(config: Any, *, max_hidden: int, max_features: int, max_layers: int) -
         if not isinstance(layer, dict) or not isinstance(layer.get("class_name"), str):
             raise ValueError(f"Layer {i} of the model config is not a Keras layer config. " + SAVE_HINT)
         _refuse_code(layer, f"layer {_q(_layer_name(layer, i))}")
-    _refuse_code({k: v for k, v in config.items() if k != "config"}, "the model")
+    # compile_config (optimizer, loss, metrics) is for training only and never read, so a custom loss
+    # function named there does not stop the model from being shown.
+    _refuse_code({k: v for k, v in config.items() if k not in ("config", "compile_config")}, "the model")
     _refuse_code({k: v for k, v in body.items() if k != "layers"}, "the model")
     model_class = config["class_name"]
     if model_class not in _MODELS or not _keras_module(config.get("module"), allow_none=True):
@@ -317,6 +320,8 @@ def _plan(config: Any, *, max_hidden: int, max_features: int, max_layers: int) -
             dense.activation = activation
             after.append(cls)
         else:
+            if not any(later["class_name"] == "GRU" for later in layers):
+                break  # no GRU at all: said below
             if not grus:
                 where = "before the first GRU layer"
             elif dense is not None:
@@ -683,7 +688,10 @@ def read_keras_arrays(data: bytes, *, config_bytes: int, max_hidden: int, max_fe
     else:
         config_text, version, h5 = _open_archive(data)
         hint = SAVE_HINT
-    plan = _plan(_parse_json(config_text), **caps)
+    try:
+        plan = _plan(_parse_json(config_text), **caps)
+    except RecursionError:
+        raise ValueError("The model config is nested far deeper than any Keras config. " + SAVE_HINT) from None
     layers, readout, notes = _read_weights(h5, plan, hint, max_features)
     arrays = {f"{k}.{n}": a for k, params in enumerate(layers) for n, a in params.items()}
     readout_meta = None
@@ -798,14 +806,12 @@ def _read_weights(h5: bytes, plan: _Plan, hint: str, max_features: int):
 
 
 def _read_groups(f, plan: _Plan, hint: str, max_features: int):
-
-    if "model_weights" in f or "layer_names" in f.attrs or "model_config" in f.attrs:
+    if _has(f, "model_weights") or "layer_names" in f.attrs or "model_config" in f.attrs:
         raise ValueError("This is a Keras 2 (tf.keras) HDF5 file, written by model.save(\"model.h5\") or "
                          "save_weights(\"model.h5\"), whose layout differs from Keras 3's. Load it in Keras 3 "
                          "(keras.saving.load_model or model.load_weights) and save it again with "
                          "model.save(\"model.keras\"), then upload that.")
-    root = "layers" if "layers" in f else "_layer_checkpoint_dependencies" if "_layer_checkpoint_dependencies" \
-        in f else None
+    root = next((name for name in ("layers", "_layer_checkpoint_dependencies") if _has(f, name)), None)
     if root is None:
         raise ValueError("The weights file has no \"layers\" group, so Keras 3 did not write it (model.save_weights "
                          "stores every layer's arrays under layers/...). " + hint)
@@ -824,8 +830,8 @@ def _read_groups(f, plan: _Plan, hint: str, max_features: int):
     for k, spec in enumerate(plan.grus):
         where = f"the GRU layer {_q(spec.name)}"
         cell = spec.path.split("/", 1)[1]
-        group = (_group(layers_group, f"{cell}/cell/vars", hint, missing=where) if f"{cell}/cell/vars"
-                 in layers_group else _group(layers_group, f"{cell}/vars", hint, missing=where))
+        group = (_group(layers_group, f"{cell}/cell/vars", hint, missing=where) if _has(layers_group, f"{cell}/cell")
+                 else _group(layers_group, f"{cell}/vars", hint, missing=where))
         n_arrays = 3 if spec.use_bias else 2
         _expect_keys(group, n_arrays, where, "(kernel, recurrent_kernel" + (", bias)" if spec.use_bias else ")"))
         kernel = _dataset(group, "0", where, "kernel",
@@ -864,13 +870,40 @@ def _read_groups(f, plan: _Plan, hint: str, max_features: int):
     return layers, readout, notes
 
 
+def _link_kind(group, name: str) -> str | None:
+    """"hard", "soft", "external" or "other" for the link ``name`` (one path component) in ``group``,
+    None if there is none. Only the link itself is looked at (H5Lexists, H5Lget_info): unlike
+    ``name in group`` or ``group.get(name)``, nothing is resolved, so an external link never makes
+    HDF5 open another file."""
+    from h5py import h5l
+
+    key = name.encode()
+    if not group.id.links.exists(key):
+        return None
+    kind = group.id.links.get_info(key).type
+    return {h5l.TYPE_HARD: "hard", h5l.TYPE_SOFT: "soft", h5l.TYPE_EXTERNAL: "external"}.get(kind, "other")
+
+
+def _has(parent, path: str) -> bool:
+    """Whether ``path`` exists under ``parent`` through groups and hard links (other links refused)."""
+    import h5py
+
+    node = parent
+    for part in path.split("/"):
+        if not isinstance(node, h5py.Group) or _link_kind(node, part) is None:
+            return False
+        _hard_link(node, part)
+        node = node[part]
+    return True
+
+
 def _group(parent, path: str, hint: str, missing: str = ""):
     """A subgroup reached through hard links only (soft and external links can point anywhere)."""
     import h5py
 
     node = parent
     for part in path.split("/"):
-        if part not in node:
+        if _link_kind(node, part) is None:
             if missing:
                 raise ValueError(f"The weights file has no weights for {missing} (no HDF5 group "
                                  f"{node.name.lstrip('/')}/{part}): the weights and the config do not belong "
@@ -886,11 +919,9 @@ def _group(parent, path: str, hint: str, missing: str = ""):
 
 
 def _hard_link(group, name: str) -> None:
-    import h5py
-
-    link = group.get(name, getlink=True)
-    if not isinstance(link, h5py.HardLink):
-        kind = "an external link (to another file)" if isinstance(link, h5py.ExternalLink) else "a soft link"
+    link = _link_kind(group, name)
+    if link != "hard":
+        kind = {"external": "an external link (to another file)", "soft": "a soft link"}.get(link, "a link")
         raise ValueError(f"The weights file has {kind} at {group.name.rstrip('/')}/{name[:60]}; Keras writes plain "
                          "groups and datasets, and links can point outside the file, so it was not read. "
                          "Upload the file as Keras wrote it.")
