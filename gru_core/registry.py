@@ -16,6 +16,7 @@ from .models import RecurrentModel
 from .tasks import Task
 from .tasks.adding import AddingProblem
 from .tasks.bit_addition import BitAddition
+from .tasks.forecast import Forecast
 from .train import TrainConfig
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -69,11 +70,17 @@ def _adding_entries() -> tuple[Entry, ...]:
                  for length in ADDING_LENGTHS for cell, hidden in ADDING_CELLS.items())
 
 
+# Seed 001's architecture on real data: GRU(50) → GRU(50) → Dense(1), one forecast per window.
+FORECAST = Entry("forecast_stocks", Forecast(),
+                 TrainConfig(cell="gru", hidden_size=50, num_layers=2, lr=1e-3, batch_size=32, seed=0),
+                 "forecast_stocks.pt")
+
 # One trained bit adder per reset placement; chung2014 is the cho2014 one re-expressed (shipped_adder).
 ENTRIES: tuple[Entry, ...] = (
     Entry("bit_adder", BitAddition(), TrainConfig(seed=0, convention="pytorch"), "bit_adder.pt"),
     Entry("bit_adder_cho2014", BitAddition(), TrainConfig(seed=0, convention="cho2014"), "bit_adder_cho2014.pt"),
     *_adding_entries(),
+    FORECAST,
 )
 
 

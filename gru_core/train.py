@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {stage}: {s['iterations']} iterations, {s['seconds']:.1f} s{check}")
         scores = entry.task.evaluate(model)
         for k, v in scores.items():
-            print(f"  {k}: {v:.4f}")
+            print(f"  {k}: {v:.4g}")
         summary.append((name, m["iterations"], m["train_seconds"], scores))
         model = model.with_metrics(**scores)
         if not args.no_save:
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n{'model':<20} {'iterations':>10} {'seconds':>8} " + " ".join(f"{k:>13}" for k in keys))
         for name, iterations, seconds, scores in summary:
             print(f"{name:<20} {iterations:>10} {seconds:>8.1f} "
-                  + " ".join(f"{scores.get(k, float('nan')):>13.4f}" for k in keys))
+                  + " ".join(f"{scores.get(k, float('nan')):>13.4g}" for k in keys))
 
 
 if __name__ == "__main__":

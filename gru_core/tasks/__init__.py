@@ -111,8 +111,10 @@ def task_named(name: str, **settings: Any) -> Task:
     """The task ``name`` built from its settings (as kept in a checkpoint's config)."""
     from .adding import AddingProblem
     from .bit_addition import BitAddition
+    from .forecast import Forecast
 
-    known: dict[str, Callable[..., Task]] = {BitAddition.name: BitAddition, AddingProblem.name: AddingProblem}
+    known: dict[str, Callable[..., Task]] = {BitAddition.name: BitAddition, AddingProblem.name: AddingProblem,
+                                             Forecast.name: Forecast}
     if name not in known:
         raise ValueError(f"unknown task {name!r}: expected one of {', '.join(known)}")
     return known[name](**settings)
