@@ -5,7 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: run test bench train chromium clean
+REPLICAS ?= 2
+
+.PHONY: run serve test bench train chromium nginx clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +27,25 @@ chromium:
 	  fi; \
 	fi
 
+# Debian's nginx, the load balancer in front of several app processes (make serve, and a test).
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light; \
+	  else \
+	    echo "nginx is missing: run 'sudo apt-get install -y nginx-light' (or make as root)" >&2; exit 1; \
+	  fi; \
+	fi
+
+# REPLICAS app processes behind nginx with sticky sessions, on http://localhost:$(PORT)
+serve: $(STAMP) nginx
+	STREAMLIT_BROWSER_GATHER_USAGE_STATS=false $(PY) deploy/serve.py --replicas $(REPLICAS) --port $(PORT)
+
 run: $(STAMP)
 	STREAMLIT_BROWSER_GATHER_USAGE_STATS=false $(PY) -m streamlit run app/streamlit_app.py \
 	  --server.port $(PORT) --server.headless true
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium nginx
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
