@@ -24,6 +24,9 @@ MAX_INIT_SCALE = 10.0
 DEFAULT_NUMBERS = "0, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 1"
 DEFAULT_TEXT = "this is a fantasy book ... i didn't quite enjoy it"
 
+# -- train it yourself -------------------------------------------------------------------------------
+MAX_LIVE_TRAININGS = 2     # at once per server (one per core); others queue (app/training_slots.py)
+
 # -- parameter lab -----------------------------------------------------------------------------------
 LAB_MAX_HIDDEN = 4
 LAB_MAX_INPUTS = 2

@@ -11,7 +11,8 @@ from gru_core import GRU, Trace, registry
 from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
 
-from . import session
+from . import limits, session
+from .training_slots import TrainingSlots
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,6 +28,12 @@ def addition(convention: str, a: int, b: int) -> ba.AdditionRun:
 @st.cache_resource(show_spinner="Measuring which units carry the carry…")
 def carry_finding(convention: str) -> ba.CarryFinding:
     return ba.carry_finding(bit_adder(convention))
+
+
+@st.cache_resource(show_spinner=False)
+def training_slots() -> TrainingSlots:
+    """The server's one queue for live training (shared by every session, on purpose)."""
+    return TrainingSlots(limits.MAX_LIVE_TRAININGS)
 
 
 def trained_carry_finding(model: RecurrentModel) -> ba.CarryFinding:

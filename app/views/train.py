@@ -7,7 +7,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from app import cell_views, figures, labels, services, session, theme, ui
+from app import cell_views, figures, labels, limits, services, session, theme, ui
 from gru_core import registry
 from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
@@ -89,8 +89,20 @@ def run_training(task: ba.BitAddition, config: TrainConfig, status, bar, curves,
             bar.progress(min(1.0, p.iteration / total))
             draw(curves, snapshot, history, model, p.stage)
 
-    t0 = time.perf_counter()
-    model = train(task, config, progress=on_progress)
+    def waiting(place: int) -> None:
+        status.info(f"Live trainings are limited to {limits.MAX_LIVE_TRAININGS} at a time on this server, so "
+                    f"that everyone's pages stay quick. You are number {place} in the queue; training starts "
+                    "by itself when a slot frees up.", icon=":material/hourglass_top:")
+
+    def still_waiting() -> bool:
+        # redrawing the bar is also what lets a Stop (or a closed tab) end the wait: Streamlit stops a
+        # run at its next page call
+        bar.progress(0.0)
+        return False
+
+    with services.training_slots().slot(on_wait=waiting, gave_up=still_waiting):
+        t0 = time.perf_counter()
+        model = train(task, config, progress=on_progress)
     session.put("app_trained", model)
     session.put("tr_done", {"history": history, "model": model, "seconds": time.perf_counter() - t0,
                             "stopped": False})

@@ -49,3 +49,41 @@ def test_stop_keeps_the_partial_model():
     assert not at.exception
     assert any("Stopped after 1 iterations" in w for w in texts(at.warning))
     assert at.session_state["app_trained"] is not None
+
+
+def test_a_training_waits_its_turn_and_is_told_its_place(monkeypatch):
+    """With every slot taken, Train queues: the page is told its place, and trains once a slot frees."""
+    import threading
+
+    from app import services
+    from app.training_slots import TrainingSlots
+
+    places: list[int] = []
+    told, release = threading.Event(), threading.Event()
+
+    class Watched(TrainingSlots):
+        def slot(self, on_wait=lambda place: None, **kwargs):
+            def spy(place):
+                places.append(place)
+                on_wait(place)     # the page's own message
+                told.set()
+            return super().slot(on_wait=spy, **kwargs)
+
+    slots = Watched(1)
+    holder_in = threading.Event()
+
+    def holder():
+        with slots.slot():
+            holder_in.set()
+            release.wait(30)
+
+    threading.Thread(target=holder, daemon=True).start()
+    holder_in.wait(5)
+    threading.Thread(target=lambda: told.wait(30) and release.set(), daemon=True).start()
+    monkeypatch.setattr(services, "training_slots", lambda: slots)
+    at = train_page()
+    at.number_input(key="tr_iters").set_value(10).run()
+    at.button(key="tr_start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert places == [1]                                   # first in line behind the running one
+    assert any(s.startswith("Done: 10 iterations") for s in texts(at.success))
