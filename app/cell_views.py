@@ -68,8 +68,7 @@ def gru_view(lt: LayerTrace, convention: Convention) -> CellView:
                    for key in ("z", "r", "h_tilde", "h"))
     blend = Blend(old=lt.h_prev, candidate=lt.h_tilde, new=lt.h, gate=lt.z, gate_symbol="z",
                   sentence=labels.blend_sentence(convention))
-    start = ("all zeros: the state starts at 0" if not lt.h_prev[0].any()
-             else "the initial state the run was given")
+    start = "which is all zeros" if not lt.h_prev[0].any() else "the one this run was given"
     return CellView(inputs=lt.x, panels=panels, blend=blend,
                     start_note=f"At step 0 there is no earlier step: h_{{t-1}} is the initial state, {start}.",
                     equations=lambda t, unit: equations.as_block(lt, t, unit, convention),

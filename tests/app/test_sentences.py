@@ -40,7 +40,7 @@ def test_switching_to_text_starts_from_the_text_example():
 def test_step_zero_says_where_the_state_starts():
     at = app(a="13", b="7")
     at.run()
-    assert any("initial state, all zeros" in c for c in texts(at.caption))
+    assert any("initial state, which is all zeros" in c for c in texts(at.caption))
     at.button(key="add_next").click().run()
     assert not any("initial state" in c for c in texts(at.caption))
 
