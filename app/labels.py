@@ -81,6 +81,27 @@ def blend_caption(convention: Convention) -> str:
 TRAIN_CONVENTIONS = "pytorch trains torch.nn.GRU; cho2014 the reset-before-the-matrix GRU."
 
 
+def stacking_text(gru, shown: int) -> str:
+    """What stacking means, said of the model on screen (its sizes, and the layer shown)."""
+    L, H, I = gru.num_layers, gru.hidden_size, gru.input_size
+    text = (f"This GRU stacks {L} layers of {H} units. Layer 0 reads the sequence ({I} feature"
+            f"{'' if I == 1 else 's'} per step); every layer above reads, at every step, the new state h_t of "
+            f"the layer below, so its input has {H} features. In Keras this is return_sequences=True on "
+            "every GRU layer but the last.")
+    if shown > 0:
+        text += (f" The input rows shown for layer {shown} are layer {shown - 1}'s h_t, the numbers the two "
+                 "layers share.")
+    return text
+
+
+def readout_text(readout, values) -> str:
+    """The model's linear readout, with its value on the sequence shown."""
+    shown = ", ".join(f"{v:+.4f}" for v in values)
+    where = ("the last layer's last state h_T (one output per sequence)" if not readout.per_step
+             else "the last layer's h_t at every step (one output per step); at the last step")
+    return f"The model's linear readout reads {where}: **{shown}** on this sequence."
+
+
 def old_state_weight_symbol(convention: Convention) -> str:
     """What weighs the old state h_{t-1} in h_t: z where z keeps the old state, else 1 − z."""
     return "z" if convention.z_keeps_old else "1 − z"

@@ -53,12 +53,25 @@ def random_gru(input_size: int, hidden_size: int, seed: int, init_scale: float, 
 
 
 @st.cache_resource(show_spinner="Reading the file safely…", max_entries=16)
-def uploaded_gru(data: bytes, convention: str):
-    """A user's state_dict, read in a sandboxed process (gru_core.checkpoints); raises ValueError with
-    a message for the page. Cached on the file's bytes so stepping does not re-read it."""
+def uploaded_model(data: bytes, filename: str, config: bytes | None, convention: str):
+    """A user's model file (torch state_dict, Keras archive or weights + config), read in a sandboxed
+    process (gru_core.checkpoints); raises ValueError with a message for the page. Cached on the
+    bytes, so stepping does not re-read it."""
     from gru_core import checkpoints
 
-    return checkpoints.load_gru(data, convention)
+    return checkpoints.load_upload(data, filename, config=config, convention=convention)
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_model(name: str) -> RecurrentModel:
+    return registry.load(name)
+
+
+def readout_values(readout, trace: Trace) -> np.ndarray:
+    """The readout of a recorded pass: (O,) from the last state for a per-sequence readout, else the
+    last step's (O,) of the per-step outputs."""
+    h = trace.h                                                # (T, H) last layer
+    return readout.logits(h[-1])
 
 
 def run_sequence(gru: GRU, xs: np.ndarray) -> Trace:

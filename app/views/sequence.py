@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
-from app import cell_views, figures, limits, services, session, step_view, ui
+from app import cell_views, figures, labels, limits, services, session, step_view, ui
 from app.sequences import Sequence, SequenceError, parse_csv, parse_numbers, parse_text
 from gru_core import GRU, checkpoints
+from gru_core.models import Readout
 
 PAGE = "seq"
 MODE_LABELS = {"numbers": "Numbers", "text": "Text (characters one-hot)", "csv": "CSV upload"}
 MODEL_LABELS = {"random": "Seeded random GRU", "adder": "Shipped bit adder (2 inputs)",
-                "trained": "Adder trained in this tab (2 inputs)", "upload": "Upload a torch.nn.GRU"}
+                "trained": "Adder trained in this tab (2 inputs)",
+                "forecast": "Seed 001's stacked GRU, trained on stock prices (1 input)",
+                "upload": "Upload a torch.nn.GRU or a Keras model"}
 
 
 class NoModel(Exception):
@@ -45,20 +50,31 @@ def sequence_controls() -> Sequence | None:
         return None
 
 
-def model_controls(features: int) -> tuple[GRU, str]:
-    """The GRU to run a sequence of ``features`` per step; returns it and a line describing it.
-    Raises NoModel (after saying why on the page) when the choice cannot run this sequence."""
+@dataclass(frozen=True)
+class Chosen:
+    """The model the page runs: a cell, and the readout on its last layer when the model has one."""
+
+    gru: GRU
+    described: str                   # one line for the caption under the figures
+    readout: Readout | None = None
+
+
+def model_controls(features: int) -> Chosen:
+    """The model to run a sequence of ``features`` per step. Raises NoModel (after saying why on the
+    page) when the choice cannot run this sequence."""
     trained = session.get("app_trained")
     options = (["random"] + (["adder"] if features == 2 else [])
-               + (["trained"] if features == 2 and trained is not None else []) + ["upload"])
+               + (["trained"] if features == 2 and trained is not None else [])
+               + (["forecast"] if features == 1 else []) + ["upload"])
     if session.get("seq_model") not in options:
-        if session.get("seq_model") in ("adder", "trained"):
-            st.info(f"The bit adders read 2 features per step and this sequence has {features}, so a seeded "
-                    "random GRU runs it instead.", icon=":material/info:")
+        if session.get("seq_model") in ("adder", "trained", "forecast"):
+            st.info(f"{MODEL_LABELS[session.get('seq_model')]} reads a different number of features per step "
+                    f"than this sequence's {features}, so a seeded random GRU runs it instead.", icon=":material/info:")
         session.put("seq_model", "random")
     c1, c2, c3, c4 = st.columns(4)
     choice = c1.selectbox("GRU", options, key=session.widget("seq_model"), format_func=MODEL_LABELS.get,
-                          help="The bit adders read 2 features per step, so they are offered for 2-feature input.")
+                          help="The bit adders read 2 features per step, the stock forecaster 1: each is offered "
+                               "for input of its width.")
     random_model = choice == "random"
     c2.number_input("Hidden units", 1, limits.MAX_HIDDEN, key=session.widget("seq_hidden"), disabled=not random_model)
     c3.number_input("Seed", 0, 2**32 - 1, key=session.widget("seq_seed"), disabled=not random_model)
@@ -66,47 +82,57 @@ def model_controls(features: int) -> tuple[GRU, str]:
                     disabled=not random_model,
                     help="A multiple of torch.nn.GRU's own initialisation: weights are drawn from "
                          "U(−s/√H, s/√H), so 1 is torch's default. Larger values push the gates towards 0 and 1.")
-    if choice == "trained":
-        # A trained model is shown in its own convention: other equations would be another network.
-        gru = trained.cell
-        st.caption(f"This model was trained in the {gru.convention.name} convention, so that is how it is shown.")
-        return gru, f"the adder trained in this tab ({gru!r})"
+    if choice in ("trained", "forecast"):
+        # a trained model is shown in its own convention: other equations would be another network
+        model = trained if choice == "trained" else services.shipped_model("forecast_stocks")
+        st.caption(f"This model was trained in the {model.cell.convention.name} convention, so that is how it "
+                   "is shown.")
+        return Chosen(model.cell, f"{MODEL_LABELS[choice].lower()} ({model.cell!r})", model.readout)
+    if choice == "upload":
+        return uploaded_model(features)
     convention = ui.convention_picker("seq_conv")
     if random_model:
         gru = services.random_gru(features, int(session.get("seq_hidden")), int(session.get("seq_seed")),
                                   float(session.get("seq_scale")), convention.name)
-        return gru, f"{gru!r}"
-    if choice == "adder":
-        gru = services.bit_adder(convention.name).cell
-        return gru, f"the shipped bit adder ({gru!r})"
-    return uploaded_model(features, convention.name)
+        return Chosen(gru, f"{gru!r}")
+    adder = services.bit_adder(convention.name)
+    return Chosen(adder.cell, f"the shipped bit adder ({adder.cell!r})", adder.readout)
 
 
-def uploaded_model(features: int, convention: str) -> tuple[GRU, str]:
+def uploaded_model(features: int) -> Chosen:
+    """A torch.nn.GRU state_dict, or a Keras 3 model (.keras, or .weights.h5 with its config), read in
+    the sandbox. A torch file is run in the convention picked; a Keras file says its own."""
     checkpoints.prewarm()  # the sandbox imports torch once (~2 s): start it before the file arrives
-    upload = st.file_uploader(
-        f"A torch.nn.GRU state_dict (.pt / .pth, at most {checkpoints.MAX_CHECKPOINT_BYTES / 1e6:.0f} MB), saved "
-        "with torch.save(gru.state_dict(), path). It is read in a separate, locked-down process with "
-        "weights_only=True: no code in it runs.", type=["pt", "pth"], key=session.element("seq_model_file"))
-    if upload is None:
-        st.info("Upload a state_dict to run your own GRU.", icon=":material/upload:")
+    uploads = st.file_uploader(
+        f"A torch.nn.GRU state_dict (.pt / .pth, saved with torch.save(gru.state_dict(), path)), or a Keras 3 "
+        f"model (.keras, or .weights.h5 together with its config .json); at most "
+        f"{checkpoints.MAX_CHECKPOINT_BYTES / 1e6:.0f} MB. Files are read in a separate, locked-down process "
+        "and nothing in them runs.", type=["pt", "pth", "keras", "h5", "json"], accept_multiple_files=True,
+        key=session.element("seq_model_file"))
+    files = {u.name.lower(): u for u in uploads or []}
+    main = next((u for n, u in files.items() if n.endswith((".pt", ".pth", ".keras", ".h5"))), None)
+    if main is None:
+        st.info("Upload a model file to run your own GRU.", icon=":material/upload:")
         raise NoModel
+    config = next((u.getvalue() for n, u in files.items() if n.endswith(".json")), None)
+    is_torch = main.name.lower().endswith((".pt", ".pth"))
+    convention = ui.convention_picker("seq_conv").name if is_torch else "pytorch"  # a Keras file says its own
     try:
-        loaded = services.uploaded_gru(upload.getvalue(), convention)
+        loaded = services.uploaded_model(main.getvalue(), main.name, config, convention)
     except ValueError as err:
         ui.error(str(err))
         raise NoModel from None
     gru = loaded.gru
+    if not is_torch:
+        st.caption(f"This Keras model computes the {gru.convention.name} convention (reset_after="
+                   f"{gru.convention.reset_after_matmul}), so that is how it is shown.")
     if loaded.note:
         st.caption(loaded.note)
-    if gru.hidden_size > limits.MAX_HIDDEN:
-        ui.error(f"This GRU has {gru.hidden_size} hidden units; the page shows at most {limits.MAX_HIDDEN}.")
-        raise NoModel
     if gru.input_size != features:
         ui.error(f"This GRU reads {gru.input_size} feature(s) per step but the sequence has {features}. "
                  "Change the input (e.g. a CSV with that many columns).")
         raise NoModel
-    return gru, f"your uploaded GRU ({gru!r})"
+    return Chosen(gru, f"your uploaded GRU ({gru!r})", loaded.readout)
 
 
 def layer_controls(gru: GRU) -> int:
@@ -136,16 +162,21 @@ if sequence is None:
 T, I = sequence.xs.shape
 try:
     with ui.controls_container():
-        gru, described = model_controls(I)
-        layer = layer_controls(gru)
+        chosen = model_controls(I)
+        layer = layer_controls(chosen.gru)
 except NoModel:
     st.stop()
+gru = chosen.gru
 
 trace = services.run_sequence(gru, sequence.xs)
 lt = trace.layers[layer]
 view = cell_views.gru_view(lt, gru.convention)
-st.caption(f"{T} steps × {I} feature(s) through {described}"
+st.caption(f"{T} steps × {I} feature(s) through {chosen.described}"
            + (f"; showing layer {layer} of {gru.num_layers}." if gru.num_layers > 1 else "."))
+if gru.num_layers > 1 and not ui.presenting():
+    st.markdown(labels.md(labels.stacking_text(gru, layer)))
+if chosen.readout is not None and not ui.presenting():
+    st.markdown(labels.md(labels.readout_text(chosen.readout, services.readout_values(chosen.readout, trace))))
 if not ui.presenting():
     st.subheader("Step through time")
 
