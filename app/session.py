@@ -100,8 +100,9 @@ TABLE: tuple[Key, ...] = (
        doc="initial weights ~ U(−scale/√H, scale/√H): a multiple of torch's own 1/√H"),
     _w("seq_conv", "pytorch", url="conv", parse=query.parse_convention),
     _w("seq_layer", -1),
+    _v("seq_real", doc="(text, stock, week, true change) of the held-out window of real prices loaded"),
     *_step_keys("seq", query.parse_step),
-    *_e("seq_upload", "seq_model_file", "seq_inputs", "seq_download"),
+    *_e("seq_upload", "seq_model_file", "seq_inputs", "seq_download", "seq_real_week"),
     # -- parameter lab ------------------------------------------------------------------------
     _w("lab_mode", "tiny"), _w("lab_preset"), _w("lab_hidden", 1), _w("lab_input_size", 2),
     _w("lab_conv", "pytorch"), _w("lab_inputs", ""),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from app import cell_views, figures, labels, limits, services, session, step_view, ui
 from app.sequences import Sequence, SequenceError, parse_csv, parse_numbers, parse_text
 from gru_core import GRU, checkpoints
 from gru_core.models import Readout
+from gru_core.tasks.forecast import Forecast
 
 PAGE = "seq"
 MODE_LABELS = {"numbers": "Numbers", "text": "Text (characters one-hot)", "csv": "CSV upload"}
@@ -33,6 +35,11 @@ def sequence_controls() -> Sequence | None:
 
     mode = st.radio("Input", list(MODE_LABELS), format_func=MODE_LABELS.get, key=session.widget("seq_mode"),
                     horizontal=True, on_change=switch_mode)
+    if mode == "numbers":
+        st.button("A held-out window of real stock prices, for seed 001's forecaster", icon=":material/show_chart:",
+                  key=session.element("seq_real_week"), on_click=load_real_window,
+                  help="20 weeks of one stock's price from the weeks the forecaster never trained on, each "
+                       "relative to the last week's price; the page then shows its forecast and what happened.")
     try:
         if mode == "csv":
             upload = st.file_uploader("CSV: one row per time step, one column per feature (header optional)",
@@ -57,6 +64,26 @@ class Chosen:
     gru: GRU
     described: str                   # one line for the caption under the figures
     readout: Readout | None = None
+
+
+def load_real_window() -> None:
+    """Put a random held-out window in the box and pick the forecaster; remember what really happened."""
+    xs, ys, labels_ = Forecast().labelled_split()["held_out"]
+    k = int(np.random.default_rng().integers(len(labels_)))
+    text = ", ".join(f"{v:.4f}" for v in xs[k, :, 0])
+    session.put("seq_text", text)
+    session.put("seq_model", "forecast")
+    session.put("seq_real", (text, *labels_[k], float(ys[k, 0])))
+
+
+def render_real_forecast(forecast: float) -> None:
+    """The forecast of a loaded real window beside what happened and the naive forecast."""
+    real = session.get("seq_real")
+    if real is None or real[0] != session.get("seq_text"):
+        return
+    _, ticker, week, truth = real
+    st.markdown(f"**{ticker}, the week of {week}**: the forecaster says **{forecast:+.2%}** against the last "
+                f"price; the price really moved **{truth:+.2%}**; the naive forecast (no change) says +0.00%.")
 
 
 def model_controls(features: int) -> Chosen:
@@ -175,8 +202,12 @@ st.caption(f"{T} steps × {I} feature(s) through {chosen.described}"
            + (f"; showing layer {layer} of {gru.num_layers}." if gru.num_layers > 1 else "."))
 if gru.num_layers > 1 and not ui.presenting():
     st.markdown(labels.md(labels.stacking_text(gru, layer)))
-if chosen.readout is not None and not ui.presenting():
-    st.markdown(labels.md(labels.readout_text(chosen.readout, services.readout_values(chosen.readout, trace))))
+if chosen.readout is not None:
+    values = services.readout_values(chosen.readout, trace)
+    if not ui.presenting():
+        st.markdown(labels.md(labels.readout_text(chosen.readout, values)))
+    if session.get("seq_model") == "forecast":
+        render_real_forecast(float(values[0]))
 if not ui.presenting():
     st.subheader("Step through time")
 

@@ -84,14 +84,19 @@ class Forecast:
 
     def split(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """{"train": (xs, ys), "held_out": (xs, ys)} over all six stocks, split by the target's week."""
-        _, _, prices = stocks()
+        return {part: (xs, ys) for part, (xs, ys, _) in self.labelled_split().items()}
+
+    def labelled_split(self) -> dict[str, tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]]:
+        """:meth:`split` with, for each window, the stock and the date of the week it forecasts."""
+        dates, tickers, prices = stocks()
         cut = int(round(prices.shape[0] * (1 - HELD_OUT)))
         parts: dict[str, list] = {"train": [], "held_out": []}
-        for s in range(prices.shape[1]):
+        for s, ticker in enumerate(tickers):
             xs, ys, week = windows(prices[:, s], self.window)
-            parts["train"].append((xs[week < cut], ys[week < cut]))
-            parts["held_out"].append((xs[week >= cut], ys[week >= cut]))
-        return {k: (np.concatenate([x for x, _ in v]), np.concatenate([y for _, y in v])) for k, v in parts.items()}
+            for part, keep in (("train", week < cut), ("held_out", week >= cut)):
+                parts[part].append((xs[keep], ys[keep], [(ticker, dates[w]) for w in week[keep]]))
+        return {k: (np.concatenate([x for x, _, _ in v]), np.concatenate([y for _, y, _ in v]),
+                    [label for _, _, labels in v for label in labels]) for k, v in parts.items()}
 
     def curriculum(self) -> tuple[Stage, ...]:
         return (Stage("learn", self.iterations),)

@@ -59,3 +59,20 @@ def test_a_keras_model_uploaded_runs_in_the_convention_its_file_says(tmp_path):
     keras_out = float(model.predict(parse_numbers(SEQ).xs[None].astype("float32"), verbose=0)[0, 0])
     shown = float(next(m for m in texts(at.markdown) if "linear readout" in m).split("**")[1])
     assert abs(shown - keras_out) < 1e-4          # the page's forecast is Keras's own
+
+
+def test_a_held_out_week_of_real_prices_shows_the_forecast_beside_what_happened():
+    from gru_core.tasks.forecast import Forecast
+
+    at = sequence_page()
+    at.button(key="seq_real_week").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="seq_model").value == "forecast"
+    text = at.text_area(key="seq_text").value
+    xs, ys, labels = Forecast().labelled_split()["held_out"]
+    k = next(i for i in range(len(labels)) if ", ".join(f"{v:.4f}" for v in xs[i, :, 0]) == text)
+    ticker, week = labels[k]
+    model = registry.load("forecast_stocks")
+    forecast = float(model.logits(model.run(parse_numbers(text).xs))[0])
+    line = next(m for m in texts(at.markdown) if m.startswith(f"**{ticker}, the week of {week}**"))
+    assert f"**{forecast:+.2%}**" in line and f"**{float(ys[k, 0]):+.2%}**" in line
