@@ -32,9 +32,9 @@ def _time(fn, repeats: int) -> list[float]:
     return out
 
 
-def measure(T: int, H: int, dtype: torch.dtype, rounds: int = 15, kind: str = "GRU") -> dict:
+def measure(T: int, H: int, dtype: torch.dtype, rounds: int = 15, kind: str = "GRU", layers: int = 1) -> dict:
     torch.manual_seed(0)
-    module = getattr(torch.nn, kind)(INPUT_SIZE, H, dtype=dtype).eval()
+    module = getattr(torch.nn, kind)(INPUT_SIZE, H, num_layers=layers, dtype=dtype).eval()
     cell = CELLS[kind].from_torch(module)
     xs = np.random.default_rng(0).normal(size=(T, INPUT_SIZE)).astype(cell.dtype)
     x_t = torch.from_numpy(xs)[:, None, :]
@@ -46,7 +46,8 @@ def measure(T: int, H: int, dtype: torch.dtype, rounds: int = 15, kind: str = "G
             theirs += _time(lambda: module(x_t), inner)
             ours += _time(lambda: cell.run(xs), inner)
     t_ours, t_torch = statistics.median(ours), statistics.median(theirs)
-    return {"cell": kind, "T": T, "H": H, "dtype": str(dtype).replace("torch.", ""), "ours_ms": 1e3 * t_ours,
+    return {"cell": kind if layers == 1 else f"{kind}×{layers}", "T": T, "H": H,
+            "dtype": str(dtype).replace("torch.", ""), "ours_ms": 1e3 * t_ours,
             "torch_ms": 1e3 * t_torch, "ratio": t_ours / t_torch}
 
 
@@ -87,6 +88,11 @@ def run() -> list[dict]:
                 rows.append(r)
                 print(f"   {kind:>5} {T:>5} {H:>4} {r['dtype']:>8} {r['ours_ms']:>9.2f} {r['torch_ms']:>9.2f} "
                       f"{r['ratio']:>6.2f}")
+    for T in (20, 512):   # seed 001's GRU(50) → GRU(50): a 20-week window, and a long sequence
+        r = measure(T, 50, torch.float32, kind="GRU", layers=2)
+        rows.append(r)
+        print(f"   {r['cell']:>5} {T:>5} {50:>4} {r['dtype']:>8} {r['ours_ms']:>9.2f} {r['torch_ms']:>9.2f} "
+              f"{r['ratio']:>6.2f}")
     print("\n== Core: gradients through time (gru_core.gradients.gradient_flow) vs torch forward + backward ==")
     print(f"   {'cell':>5} {'T':>5} {'H':>4} {'ours ms':>9} {'torch ms':>9} {'ratio':>6}")
     for kind in CELLS:
