@@ -107,14 +107,25 @@ def state_dict_bytes(gru: GRU) -> bytes:
     return buf.getvalue()
 
 
-def export_button(gru: GRU, file_name: str, key: str) -> None:
-    """The one export button: a torch.nn.GRU state_dict, offered where torch.nn.GRU computes the
-    convention shown (only the pytorch one); elsewhere a sentence saying why not."""
+def export_buttons(gru: GRU, stem: str, torch_key: str, keras_key: str) -> None:
+    """The export buttons: a torch.nn.GRU state_dict where torch.nn.GRU computes the convention shown
+    (only the pytorch one; elsewhere a sentence says why not), and a Keras 3 model in every convention
+    (reset_after=True for pytorch, False for the others; chung2014 written with its update gate flipped)."""
+    from gru_core import checkpoints
+
+    c1, c2 = st.columns(2)
     if gru.convention.reset_after_matmul and gru.convention.z_keeps_old:
-        st.download_button("Download as a torch.nn.GRU state_dict", data=lambda: state_dict_bytes(gru),
-                           file_name=file_name, mime="application/octet-stream", icon=":material/download:",
-                           on_click="ignore", key=key,
+        c1.download_button("Download as a torch.nn.GRU state_dict", data=lambda: state_dict_bytes(gru),
+                           file_name=f"{stem}.pt", mime="application/octet-stream", icon=":material/download:",
+                           on_click="ignore", key=torch_key,
                            help=f"torch.nn.GRU({gru.input_size}, {gru.hidden_size}).load_state_dict(torch.load(f))")
     else:
-        st.caption(f"Export is offered in the pytorch convention only: torch.nn.GRU computes no other, "
-                   f"and this GRU uses {gru.convention.name}.")
+        c1.caption(f"The torch.nn.GRU export is offered in the pytorch convention only: torch.nn.GRU computes "
+                   f"no other, and this GRU uses {gru.convention.name}.")
+    flipped = ("" if gru.convention.z_keeps_old
+               else " (written with its update gate flipped: Keras's z keeps the old state)")
+    c2.download_button("Download as a Keras 3 model (.keras)", data=lambda: checkpoints.write_keras_archive(gru),
+                       file_name=f"{stem}.keras", mime="application/octet-stream", icon=":material/download:",
+                       on_click="ignore", key=keras_key,
+                       help=f"keras.saving.load_model(path): GRU layers with reset_after="
+                            f"{gru.convention.reset_after_matmul}{flipped}; the same numbers as here.")

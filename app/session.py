@@ -110,16 +110,16 @@ TABLE: tuple[Key, ...] = (
     _v("lab_features", doc="input names (I,)"),
     _v("lab_version", 0, doc="bumped when the tables are replaced, so the editors start afresh"),
     *_step_keys("lab"),
-    *_e("lab_r", "lab_z", "lab_n", "lab_inputs_fig", "lab_export"),
+    *_e("lab_r", "lab_z", "lab_n", "lab_inputs_fig", "lab_export", "lab_export_keras"),
     _w("abl_dz", 0.0), _w("abl_dr", 0.0), _w("abl_scale", 1.0),
     *_step_keys("abl"),
-    *_e("abl_reset", "abl_bits", "abl_export"),
+    *_e("abl_reset", "abl_bits", "abl_export", "abl_export_keras"),
     # -- train it yourself --------------------------------------------------------------------
     _w("tr_hidden", 16), _w("tr_lr", 1e-2), _w("tr_bits", 8), _w("tr_seed", 0), _w("tr_iters", 600),
     _w("tr_conv", "pytorch"), _w("tr_harden", False),
     _v("tr_partial", doc="the run in progress: history and the latest snapshot (kept on Stop)"),
     _v("tr_done", doc="the finished run: history, model, seconds, whether it was stopped"),
-    *_e("tr_start", "tr_stop", "tr_export"),
+    *_e("tr_start", "tr_stop", "tr_export", "tr_export_keras"),
 )
 
 KEYS: dict[str, Key] = {k.name: k for k in TABLE}

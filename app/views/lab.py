@@ -126,7 +126,7 @@ def tiny_gru() -> None:
         step_view.render("lab", view, t, unit)
 
     stepping()
-    services.export_button(gru, "tiny_gru.pt", key=session.element("lab_export"))
+    services.export_buttons(gru, "tiny_gru", session.element("lab_export"), session.element("lab_export_keras"))
 
 
 # -- knobs on the trained adder ---------------------------------------------------------------------
@@ -180,7 +180,8 @@ def ablate() -> None:
         step_view.render("abl", view, t, unit)
 
     stepping()
-    services.export_button(tweaked.cell, "bit_adder_tweaked_gru.pt", key=session.element("abl_export"))
+    services.export_buttons(tweaked.cell, "bit_adder_tweaked_gru", session.element("abl_export"),
+                            session.element("abl_export_keras"))
 
 
 # -- the page ---------------------------------------------------------------------------------------

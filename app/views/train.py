@@ -130,7 +130,8 @@ def render_result(done: dict, status, bar, curves, snapshot) -> None:
                 + ", ".join(f"**{100 * v:.1f} %** at {b} bits" for b, v in done["accuracy"].items()) + ".")
     st.caption(f"{model.cell!r}. Open *Bit addition* or *Your sequence* and pick "
                "“trained in this tab” to step through it. The readout is not part of torch.nn.GRU.")
-    services.export_button(model.cell, "bit_adder_gru.pt", key=session.element("tr_export"))
+    services.export_buttons(model.cell, "bit_adder_gru", session.element("tr_export"),
+                            session.element("tr_export_keras"))
 
 
 # -- the page: controls → core → renderers ---------------------------------------------------------

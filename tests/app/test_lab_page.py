@@ -109,9 +109,13 @@ def test_a_tweak_stays_in_its_session():
     np.testing.assert_array_equal(shipped.bias_ih, cached_fresh.bias_ih)
 
 
-def test_export_offered_for_pytorch_only():
+def test_torch_export_in_pytorch_only_and_keras_export_in_every_convention():
+    def offered(at):
+        return [b.proto.label for b in at.get("download_button")]
+
     at = lab()
-    assert at.get("download_button")
-    at.segmented_control(key="lab_conv").set_value("cho2014").run()
-    assert not at.get("download_button")
-    assert any("pytorch convention only" in c for c in texts(at.caption))
+    assert offered(at) == ["Download as a torch.nn.GRU state_dict", "Download as a Keras 3 model (.keras)"]
+    for conv in ("cho2014", "chung2014"):
+        at.segmented_control(key="lab_conv").set_value(conv).run()
+        assert offered(at) == ["Download as a Keras 3 model (.keras)"]
+        assert any("pytorch convention only" in c for c in texts(at.caption))
