@@ -114,13 +114,22 @@ def proc_stats(pid: int) -> tuple[float, int]:
 
 
 async def student(url: str, seconds: float, seed: int, timings: dict[str, list[float]]) -> None:
-    """One student: opens a shared link, then changes the example every ~10 s and steps between."""
+    """One student: opens a shared link, then changes the example every ~10 s and steps between;
+    every tenth student also trains a small adder (20 iterations) on the Train page first."""
     rng = random.Random(seed)
     s = Session(url, query="a=13&b=7&t=2")
     await s.connect()
     try:
         dt, _ = await s.rerun()
         timings["open link"].append(dt)
+        if seed % 10 == 9 and "train" in s.pages:
+            await s.goto("train")
+            await s.rerun(tr_iters=20)
+            dt, _ = await s.rerun(tr_start=True)
+            timings["train (20 it.)"].append(dt)
+            await s.goto("")
+            s.query = "a=13&b=7&t=2"
+            await s.rerun()
         end = time.perf_counter() + seconds
         next_change = time.perf_counter() + rng.uniform(5, 10)
         while time.perf_counter() < end:
@@ -137,12 +146,13 @@ async def student(url: str, seconds: float, seed: int, timings: dict[str, list[f
 
 
 async def level(url: str, sessions: int, seconds: float) -> dict[str, list[float]]:
-    timings: dict[str, list[float]] = {"open link": [], "change example": [], "step (server)": []}
+    timings: dict[str, list[float]] = {"open link": [], "change example": [], "step (server)": [],
+                                       "train (20 it.)": []}
     await asyncio.gather(*(student(url, seconds, seed, timings) for seed in range(sessions)))
     return timings
 
 
-def run(levels=(1, 10, 30), seconds: float = 20.0) -> list[dict]:
+def run(levels=(1, 10, 30, 60), seconds: float = 20.0) -> list[dict]:
     from conftest import ROOT as APP_ROOT
     from conftest import start_server
 
@@ -151,10 +161,10 @@ def run(levels=(1, 10, 30), seconds: float = 20.0) -> list[dict]:
     try:
         print("\n== Load: simulated sessions over Streamlit's websocket (one server process) ==")
         print(f"   {'sessions':>8} {'action':<16} {'count':>6} {'p50 s':>7} {'p95 s':>7} {'per s':>6} "
-              f"{'CPU s/action':>12} {'RSS MB':>7}")
+              f"{'CPU s/action':>12} {'RSS MB':>7} {'MB/session':>10}")
         _, rss_start = proc_stats(proc.pid)
         for n in levels:
-            cpu0, _ = proc_stats(proc.pid)
+            cpu0, rss0 = proc_stats(proc.pid)
             t0 = time.perf_counter()
             timings = asyncio.run(level(url, n, seconds))
             wall = time.perf_counter() - t0
@@ -166,10 +176,11 @@ def run(levels=(1, 10, 30), seconds: float = 20.0) -> list[dict]:
                 q = statistics.quantiles(values, n=20) if len(values) > 1 else [values[0]] * 19
                 row = {"sessions": n, "action": action, "count": len(values), "p50": statistics.median(values),
                        "p95": q[18], "throughput": actions / wall, "cpu_per_action": (cpu1 - cpu0) / actions,
-                       "rss_mb": rss / 1024}
+                       "rss_mb": rss / 1024, "mb_per_session": (rss - rss0) / 1024 / n}
                 rows.append(row)
                 print(f"   {n:>8} {action:<16} {len(values):>6} {row['p50']:>7.3f} {row['p95']:>7.3f} "
-                      f"{row['throughput']:>6.1f} {row['cpu_per_action']:>12.3f} {row['rss_mb']:>7.0f}")
+                      f"{row['throughput']:>6.1f} {row['cpu_per_action']:>12.3f} {row['rss_mb']:>7.0f} "
+                      f"{row['mb_per_session']:>10.1f}")
         time.sleep(2)
         _, rss_end = proc_stats(proc.pid)
         print(f"   server RSS: {rss_start / 1024:.0f} MB at start, {rss_end / 1024:.0f} MB after the sessions closed")
@@ -180,7 +191,7 @@ def run(levels=(1, 10, 30), seconds: float = 20.0) -> list[dict]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30, 60])
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
     run(tuple(args.sessions), args.seconds)
