@@ -136,12 +136,14 @@ def uploaded_model(features: int) -> Chosen:
         f"{checkpoints.MAX_CHECKPOINT_BYTES / 1e6:.0f} MB. Files are read in a separate, locked-down process "
         "and nothing in them runs.", type=["pt", "pth", "keras", "h5", "json"], accept_multiple_files=True,
         key=session.element("seq_model_file"))
-    files = {u.name.lower(): u for u in uploads or []}
-    main = next((u for n, u in files.items() if n.endswith((".pt", ".pth", ".keras", ".h5"))), None)
-    if main is None:
-        st.info("Upload a model file to run your own GRU.", icon=":material/upload:")
+    # the newest model file counts (the box keeps earlier ones until they are removed), with the newest config
+    models = [u for u in uploads or [] if u.name.lower().endswith((".pt", ".pth", ".keras", ".h5", ".hdf5"))]
+    configs = [u for u in uploads or [] if u.name.lower().endswith(".json")]
+    if not models:
+        st.info("Upload a model file to run your own GRU." + (" A .json config needs its .weights.h5 beside it."
+                                                               if configs else ""), icon=":material/upload:")
         raise NoModel
-    config = next((u.getvalue() for n, u in files.items() if n.endswith(".json")), None)
+    main, config = models[-1], (configs[-1].getvalue() if configs else None)
     is_torch = main.name.lower().endswith((".pt", ".pth"))
     convention = ui.convention_picker("seq_conv").name if is_torch else "pytorch"  # a Keras file says its own
     try:
