@@ -42,8 +42,11 @@ def test_play_advances_on_its_own_and_pauses(page, app_url):
     # with no further input the step moves forward: the fragment's run_every timer drives it
     wait_step(page, "t >= 3")
     page.get_by_role("button", name=re.compile("^Pause")).click()
+    # the pause has taken effect once the button offers Play again (a tick queued before the click may
+    # still land first on a loaded machine)
+    page.get_by_role("button", name=re.compile("^Play")).wait_for()
     wait_idle(page)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(1000)
     paused_at = slider_value(page)
     page.wait_for_timeout(2000)
     assert slider_value(page) == paused_at
