@@ -7,7 +7,6 @@ recorded arrays (T, H) and attaches the labels of its convention. A new cell add
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,12 +44,11 @@ class Blend:
 
 @dataclass(frozen=True)
 class CellView:
-    inputs: np.ndarray                     # (T, I) the layer's input
+    inputs: np.ndarray                 # (T, I) the layer's input
     panels: tuple[Panel, ...]
     blend: Blend | None
-    equations: Callable[[int, int], str]   # (t, unit) -> one LaTeX block with that step's numbers
-    equations_title: str                   # what the block is, for the heading above it
-    start_note: str                        # what h_{t-1} is at step 0
+    equations: equations.Equations     # one unit's equations, with slots for the recorded numbers
+    start_note: str                    # what h_{t-1} is at step 0
 
     @property
     def steps(self) -> int:
@@ -69,7 +67,5 @@ def gru_view(lt: LayerTrace, convention: Convention) -> CellView:
     blend = Blend(old=lt.h_prev, candidate=lt.h_tilde, new=lt.h, gate=lt.z, gate_symbol="z",
                   sentence=labels.blend_sentence(convention))
     start = "which is all zeros" if not lt.h_prev[0].any() else "the one this run was given"
-    return CellView(inputs=lt.x, panels=panels, blend=blend,
-                    start_note=f"At step 0 there is no earlier step: h_{{t-1}} is the initial state, {start}.",
-                    equations=lambda t, unit: equations.as_block(lt, t, unit, convention),
-                    equations_title=f"the GRU equations in the {convention.name} convention")
+    return CellView(inputs=lt.x, panels=panels, blend=blend, equations=equations.gru(lt, convention),
+                    start_note=f"At step 0 there is no earlier step: h_{{t-1}} is the initial state, {start}.")

@@ -1,98 +1,94 @@
-"""The GRU equations for one unit at one step, as LaTeX with the recorded numbers substituted.
+"""The equations of a recorded cell, written out for one unit at one step with the recorded numbers.
 
-Pure functions of a LayerTrace: every number shown is read from the trace, none is recomputed.
-The symbolic forms match gru_core.cells.gru_equations for each convention.
+Each equation is a symbolic form and a numeric line with *slots*: ``{name}`` names a recorded
+(T, H) array (or ``t`` / ``unit``), and the browser step view fills it with the chosen unit's value
+at the step shown (app/frontend/step_view.js). No number is computed here or there: every slot is a
+recorded value. Formats after a colon: ``{name:p}`` puts a negative value in parentheses (it follows
+an operator), ``{x:vec}`` writes the step's whole input vector (app/step_payload.py lists them).
+
+The symbolic forms match gru_core.cells.gru_equations for each convention; markup is the small HTML
+subset plotly also uses (``<sub>``, ``<i>``), so it reads the same in figures and in the step view.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from gru_core import Convention, LayerTrace
 
 from . import labels
 
-DIGITS = 4
-
-
-def num(v: float, *, paren: bool = False) -> str:
-    """A recorded value to DIGITS decimals; negative ones in parentheses where they follow an operator."""
-    s = f"{float(v):.{DIGITS}f}"
-    if s.startswith("-"):
-        s = "-" + s[1:]
-        return f"({s})" if paren else s
-    return s
+DIGITS = 4   # decimals of every number in an equation
+_SLOT = re.compile(r"\{([a-z_]+(?::[a-z]+)?)\}")   # {name} or {name:format}
 
 
 @dataclass(frozen=True)
 class Equation:
-    caption: str    # plain text (KaTeX \text{} takes no combining accents: write "candidate", not h̃)
-    symbolic: str   # LaTeX, the general form
-    numeric: str    # LaTeX, this unit at this step
+    caption: str    # plain words: what the line computes
+    symbolic: str   # the general form (markup)
+    numeric: str    # the same form with slots for this unit's recorded numbers at this step
 
 
-def as_block(lt: LayerTrace, t: int, j: int, convention: Convention) -> str:
-    """Input and all four equations in one LaTeX block (one KaTeX render on the page, not five)."""
-    lines = [input_vector(lt, t).replace(" = ", " &= ", 1)]
-    for eq in step_equations(lt, t, j, convention):
-        lines += [rf"&\text{{\small {eq.caption}}}", eq.symbolic, eq.numeric]
-    return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
+@dataclass(frozen=True)
+class Equations:
+    """A cell's equations for the step view: the lines, and the recorded arrays their slots name."""
+
+    title: str                       # what the block is, for the heading above it
+    lines: tuple[Equation, ...]
+    arrays: dict[str, np.ndarray] = field(repr=False)   # name -> (T, H); "x" -> (T, I)
+
+    def slots(self, line: Equation) -> list[str]:
+        """The slot names of a numeric line, in order (tests use it to read the line back)."""
+        return [s.split(":")[0] for s in _SLOT.findall(line.numeric)]
 
 
-def input_vector(lt: LayerTrace, t: int, max_shown: int = 6) -> str:
-    x = lt.x[t]
-    shown = ", ".join(num(v).rstrip("0").rstrip(".") if float(v).is_integer() else num(v)
-                      for v in x[:max_shown])
-    more = r", \ldots" if x.shape[0] > max_shown else ""
-    return rf"x_{{{t}}} = ({shown}{more})"
+def _s(base: str, sub: str) -> str:
+    return f"<i>{base}</i><sub>{sub}</sub>"
 
 
-def step_equations(lt: LayerTrace, t: int, j: int, convention: Convention) -> list[Equation]:
-    """Reset gate, update gate, candidate and new state of unit ``j`` at step ``t``, in order."""
-    H = lt.hidden_size
-    if not (0 <= t < lt.steps and 0 <= j < H):
-        raise ValueError(f"step {t} / unit {j} outside the trace ({lt.steps} steps, {H} units)")
-    def ip(g: str) -> float:   # W_i· x_t + b_i·
-        return lt.block(g, "input_part")[t, j]
+H_TILDE = "<i>h̃</i>"
+ODOT = " ⊙ "
+SLOT_TU = "{t},{unit}"   # the subscript of a numeric line: this step, this unit
 
-    def hp(g: str) -> float:   # the recurrent term
-        return lt.block(g, "hidden_part")[t, j]
 
-    def pre(g: str) -> float:  # the pre-activation
-        return lt.block(g, "pre")[t, j]
+def _gate(name: str, word: str) -> Equation:
+    return Equation(
+        caption=word,
+        symbolic=(f"{_s(name, 't')} = σ({_s('W', 'i' + name)} {_s('x', 't')} + {_s('b', 'i' + name)} + "
+                  f"{_s('W', 'h' + name)} {_s('h', 't−1')} + {_s('b', 'h' + name)})"),
+        numeric=f"{_s(name, SLOT_TU)} = σ({{ip_{name}}} + {{hp_{name}:p}}) = σ({{pre_{name}}}) = {{{name}}}")
 
-    r, z, n, h, hp_ = lt.r[t, j], lt.z[t, j], lt.h_tilde[t, j], lt.h[t, j], lt.h_prev[t, j]
-    sub = rf"_{{{t},{j}}}"
-    eqs = []
-    for g, name, word in (("r", "r", "reset gate"), ("z", "z", "update gate")):
-        eqs.append(Equation(
-            caption=word,
-            symbolic=(rf"{name}_t &= \sigma\left(W_{{i{name}}} x_t + b_{{i{name}}} "
-                      rf"+ W_{{h{name}}} h_{{t-1}} + b_{{h{name}}}\right)"),
-            numeric=rf"{name}{sub} &= \sigma\left({num(ip(g))} + {num(hp(g), paren=True)}\right) "
-                    rf"= \sigma\left({num(pre(g))}\right) = {num(r if g == 'r' else z)}"))
+
+def gru(lt: LayerTrace, convention: Convention) -> Equations:
+    """Input, reset gate, update gate, candidate and new state of a GRU layer, in ``convention``'s form."""
+    h_prev, h_t = _s("h", "t−1"), _s("h", "t")
+    lines = [Equation("input", "", f"{_s('x', '{t}')} = ({{x:vec}})"),
+             _gate("r", "reset gate"), _gate("z", "update gate")]
     if convention.reset_after_matmul:
-        eqs.append(Equation(
-            caption=labels.candidate_caption(convention),
-            symbolic=r"\tilde h_t &= \tanh\left(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\right)",
-            numeric=rf"\tilde h{sub} &= \tanh\left({num(ip('n'))} + {num(r)} \cdot {num(hp('n'), paren=True)}\right) "
-                    rf"= \tanh\left({num(pre('n'))}\right) = {num(n)}"))
+        lines.append(Equation(
+            labels.candidate_caption(convention),
+            f"{H_TILDE}<sub>t</sub> = tanh({_s('W', 'in')} {_s('x', 't')} + {_s('b', 'in')} + "
+            f"{_s('r', 't')}{ODOT}({_s('W', 'hn')} {h_prev} + {_s('b', 'hn')}))",
+            f"{H_TILDE}<sub>{SLOT_TU}</sub> = tanh({{ip_n}} + {{r}} · {{hp_n:p}}) = tanh({{pre_n}}) = {{h_tilde}}"))
     else:
-        eqs.append(Equation(
-            caption=labels.candidate_caption(convention),
-            symbolic=r"\tilde h_t &= \tanh\left(W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}\right)",
-            numeric=rf"\tilde h{sub} &= \tanh\left({num(ip('n'))} + {num(hp('n'), paren=True)}\right) "
-                    rf"= \tanh\left({num(pre('n'))}\right) = {num(n)}"))
+        lines.append(Equation(
+            labels.candidate_caption(convention),
+            f"{H_TILDE}<sub>t</sub> = tanh({_s('W', 'in')} {_s('x', 't')} + {_s('b', 'in')} + "
+            f"{_s('W', 'hn')} ({_s('r', 't')}{ODOT}{h_prev}) + {_s('b', 'hn')})",
+            f"{H_TILDE}<sub>{SLOT_TU}</sub> = tanh({{ip_n}} + {{hp_n:p}}) = tanh({{pre_n}}) = {{h_tilde}}"))
     if convention.z_keeps_old:
-        eqs.append(Equation(
-            caption=labels.blend_caption(convention),
-            symbolic=r"h_t &= (1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}",
-            numeric=(rf"h{sub} &= (1 - {num(z)}) \cdot {num(n, paren=True)} "
-                     rf"+ {num(z)} \cdot {num(hp_, paren=True)} = {num(h)}")))
+        symbolic = f"{h_t} = (1 − {_s('z', 't')}){ODOT}{H_TILDE}<sub>t</sub> + {_s('z', 't')}{ODOT}{h_prev}"
+        numeric = f"{_s('h', SLOT_TU)} = (1 − {{z}}) · {{h_tilde:p}} + {{z}} · {{h_prev:p}} = {{h}}"
     else:
-        eqs.append(Equation(
-            caption=labels.blend_caption(convention),
-            symbolic=r"h_t &= (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t",
-            numeric=(rf"h{sub} &= (1 - {num(z)}) \cdot {num(hp_, paren=True)} "
-                     rf"+ {num(z)} \cdot {num(n, paren=True)} = {num(h)}")))
-    return eqs
+        symbolic = f"{h_t} = (1 − {_s('z', 't')}){ODOT}{h_prev} + {_s('z', 't')}{ODOT}{H_TILDE}<sub>t</sub>"
+        numeric = f"{_s('h', SLOT_TU)} = (1 − {{z}}) · {{h_prev:p}} + {{z}} · {{h_tilde:p}} = {{h}}"
+    lines.append(Equation(labels.blend_caption(convention), symbolic, numeric))
+    arrays = {"x": lt.x, "h_prev": lt.h_prev, "r": lt.r, "z": lt.z, "h_tilde": lt.h_tilde, "h": lt.h}
+    for g in "rzn":
+        for part, name in (("input_part", "ip"), ("hidden_part", "hp"), ("pre", "pre")):
+            arrays[f"{name}_{g}"] = lt.block(g, part)
+    return Equations(title=f"the GRU equations in the {convention.name} convention", lines=tuple(lines),
+                     arrays=arrays)

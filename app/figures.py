@@ -54,10 +54,11 @@ def _title(text: str, font_size: int) -> dict:
     return dict(text=labels.plotly(text), font=dict(size=font_size + 1))
 
 
-def heatmaps(panels: Sequence[Panel], t: int, *, unit: int | None = None,
+def heatmaps(panels: Sequence[Panel], t: int | None, *, unit: int | None = None,
              font_size: int = theme.FONT_SIZE) -> go.Figure:
     """The panels (each a recorded (T, H) array) as time × unit heatmaps on one time axis, step
-    ``t`` outlined and ``unit``'s row marked.
+    ``t`` outlined and ``unit``'s row marked (neither when None: the browser step view draws them).
+    Trace i draws panels[i], on axes x{i+1}/y{i+1} (``x``/``y`` for the first).
 
     Fixed colour domains (app/theme.py): gates on [0, 1], sequential; states on [−1, 1], diverging
     around 0. Each heatmap's ``z`` is the (H, T) transpose of the recorded array.
@@ -92,8 +93,8 @@ def heatmaps(panels: Sequence[Panel], t: int, *, unit: int | None = None,
         if unit is not None:
             shapes.append(dict(type="line", xref=f"x{sfx}", yref=f"y{sfx}", x0=-0.5, x1=T - 0.5,
                                y0=unit, y1=unit, line=dict(color=theme.HIGHLIGHT_COLOUR, width=1.5, dash="dot")))
-        # per panel, so the outline never crosses a panel's title
-        shapes += step_outline(t, xref=f"x{sfx}", yref=f"y{sfx} domain")
+        if t is not None:  # per panel, so the outline never crosses a panel's title
+            shapes += step_outline(t, xref=f"x{sfx}", yref=f"y{sfx} domain")
     layout.update(annotations=annotations, shapes=shapes)
     # one colour bar per scale, beside the first panel that uses it
     for scale, axis in _COLOUR_AXIS.items():
@@ -111,9 +112,17 @@ def heatmaps(panels: Sequence[Panel], t: int, *, unit: int | None = None,
 _COLOUR_AXIS = {GATE: "coloraxis", STATE: "coloraxis2"}
 
 
-def interpolation(blend: Blend, t: int, *, unit: int | None = None,
+# What each trace of :func:`interpolation` shows at step t, by Blend field: the browser step view
+# swaps in step t's values (a list interleaves the fields unit by unit, None making the gap).
+BLEND_STEP_DATA = ({"x": ["old", "candidate", None]}, {"x": "old"}, {"x": "candidate"},
+                   {"x": "new", "customdata": "gate"})
+
+
+def interpolation(blend: Blend, t: int, *, unit: int | None = None, titled: bool = True,
                   font_size: int = theme.FONT_SIZE) -> go.Figure:
-    """For every unit, the old state and the candidate on one axis with the new state between them."""
+    """For every unit, the old state and the candidate on one axis with the new state between them.
+
+    ``titled=False`` leaves out the title (the browser step view writes it above the figure)."""
     h_prev, h_tilde, h_new, gate = blend.old[t], blend.candidate[t], blend.new[t], blend.gate[t]  # (H,) each
     H = h_prev.shape[0]
     units = np.arange(H)
@@ -142,19 +151,22 @@ def interpolation(blend: Blend, t: int, *, unit: int | None = None,
     height = int(min(theme.MAX_FIGURE_HEIGHT, plot_px + 200))
     layout = _layout(
         height, font_size, "interpolation", bottom=110, shapes=shapes,
-        title=_title(f"Step {t}: {blend.sentence}", font_size),
+        **({"title": _title(f"Step {t}: {blend.sentence}", font_size)} if titled else {}),
         # below the axis title, whatever the plot's height: an offset in pixels, turned into paper units
         legend=dict(orientation="h", yanchor="top", y=-70 / min(plot_px, theme.MAX_FIGURE_HEIGHT - 200)),
         xaxis=dict(range=[-1.08, 1.08], title=dict(text="value"), zeroline=True,
                    zerolinecolor=theme.ZERO_LINE_COLOUR, showgrid=True, gridcolor=theme.GRID_COLOUR),
         yaxis=dict(title=dict(text="unit"), range=[H - 0.5, -0.5], showgrid=False,
                    **({"tickmode": "linear", "dtick": 1} if H <= 32 else {})))
+    if not titled:
+        layout["margin"]["t"] = 20
     return _figure(data, layout)
 
 
-def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int, *,
+def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int | None, *,
              font_size: int = theme.FONT_SIZE) -> go.Figure:
-    """The addition as the network reads it: rows a_t, b_t, true sum bit, network output; column t.
+    """The addition as the network reads it: rows a_t, b_t, true sum bit, network output; column t
+    outlined (unless None).
 
     Wrong output bits get a cross. Columns are steps (bit 2^t), least significant on the left.
     """
@@ -172,15 +184,15 @@ def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int, *,
         data.append(go.Scatter(x=wrong, y=["network output"] * wrong.size, mode="markers", name="wrong bit",
                                marker=dict(symbol="x-thin", size=18, line=dict(width=3, color=theme.WRONG_COLOUR)),
                                hovertemplate="step %{x}: wrong<extra></extra>"))
-    layout = _layout(250, font_size, "bits", shapes=step_outline(t, yref="y", y0=-0.5, y1=3.5),
-                     yaxis=dict(autorange="reversed"),
+    layout = _layout(250, font_size, "bits", shapes=[] if t is None else step_outline(t, yref="y", y0=-0.5, y1=3.5),
+                     yaxis=dict(autorange="reversed", automargin=True),
                      xaxis=dict(title=dict(text="time step t = bit position (least significant first)")))
     return _figure(data, layout)
 
 
-def inputs(x: np.ndarray, t: int, *, feature_labels: list[str] | None = None,
+def inputs(x: np.ndarray, t: int | None, *, feature_labels: list[str] | None = None,
            step_labels: list[str] | None = None, font_size: int = theme.FONT_SIZE) -> go.Figure:
-    """The input sequence (T, I) as a heatmap, features as rows; step ``t`` outlined.
+    """The input sequence (T, I) as a heatmap, features as rows; step ``t`` outlined (unless None).
 
     The colour range is the whole sequence's (never less than 0 to 1, so bits and one-hot inputs
     read the same on every page), fixed while stepping."""
@@ -193,8 +205,8 @@ def inputs(x: np.ndarray, t: int, *, feature_labels: list[str] | None = None,
                        customdata=None if step_labels is None else np.array([step_labels] * I, dtype=object),
                        hovertemplate=hover)]
     layout = _layout(int(min(420, 140 + 18 * I)), font_size, "inputs",
-                     shapes=step_outline(t, yref="y", y0=-0.5, y1=I - 0.5),
-                     yaxis=dict(autorange="reversed"), xaxis=dict(title=dict(text="time step t")))
+                     shapes=[] if t is None else step_outline(t, yref="y", y0=-0.5, y1=I - 0.5),
+                     yaxis=dict(autorange="reversed", automargin=True), xaxis=dict(title=dict(text="time step t")))
     return _figure(data, layout)
 
 

@@ -61,17 +61,18 @@ def _e(*names: str) -> list[Key]:
 
 
 CONVENTION_NAMES = tuple(CONVENTIONS)
-STEP_ELEMENTS = ("first", "prev", "next", "last", "play", "heatmaps", "interp")
+BROWSER_PARAMS = ("t", "unit")   # kept up to date by the browser's step view, read here from a link once
+STEP_ELEMENTS = ("steps",)
 
 
 def _step_keys(prefix: str, step_parser: Parser | None = None) -> list[Key]:
-    """The keys of one step view: t and unit (one source of truth each), play state, speed."""
+    """The keys of one step view (app/step_view.py): where it opens. Stepping itself happens in the
+    browser, which keeps the step and the unit in the tab and in the link (?t=, ?unit=); the server
+    reads them from a link once and never hears of them again."""
     link = dict(url="t", parse=step_parser) if step_parser else {}
     unit_link = dict(url="unit", parse=query.parse_unit) if step_parser else {}
-    return [_w(f"{prefix}_t", 0, doc="the time step shown", **link),
-            _w(f"{prefix}_unit", 0, doc="the unit whose equations are written out", **unit_link),
-            _w(f"{prefix}_speed", "normal", doc="seconds per step while playing"),
-            _v(f"{prefix}_playing", False), _v(f"{prefix}_tick", 0.0, doc="time of the last play tick"),
+    return [Key(f"{prefix}_t", 0, VALUE, doc="the step the view opens at", **link),
+            Key(f"{prefix}_unit", 0, VALUE, doc="the unit whose equations it opens with", **unit_link),
             *_e(*(f"{prefix}_{n}" for n in STEP_ELEMENTS))]
 
 
@@ -89,7 +90,7 @@ TABLE: tuple[Key, ...] = (
     _w("add_random_bits", 16), _w("add_source", "shipped"),
     _w("add_conv", "pytorch", url="conv", parse=query.parse_convention),
     *_step_keys("add", query.parse_add_step),
-    *_e("add_random", "add_bits", "add_carry"),
+    *_e("add_random", "add_carry"),
     # -- your sequence ------------------------------------------------------------------------
     _w("seq_mode", "numbers", url="mode", parse=query.parse_mode),
     _w("seq_text", limits.DEFAULT_NUMBERS, url="seq", parse=query.parse_sequence_text),
@@ -102,7 +103,7 @@ TABLE: tuple[Key, ...] = (
     _w("seq_layer", -1),
     _v("seq_real", doc="(text, stock, week, true change) of the held-out window of real prices loaded"),
     *_step_keys("seq", query.parse_step),
-    *_e("seq_upload", "seq_model_file", "seq_inputs", "seq_download", "seq_real_week"),
+    *_e("seq_upload", "seq_model_file", "seq_download", "seq_real_week"),
     # -- parameter lab ------------------------------------------------------------------------
     _w("lab_mode", "tiny"), _w("lab_preset"), _w("lab_hidden", 1), _w("lab_input_size", 2),
     _w("lab_conv", "pytorch"), _w("lab_inputs", ""),
@@ -110,10 +111,10 @@ TABLE: tuple[Key, ...] = (
     _v("lab_features", doc="input names (I,)"),
     _v("lab_version", 0, doc="bumped when the tables are replaced, so the editors start afresh"),
     *_step_keys("lab"),
-    *_e("lab_r", "lab_z", "lab_n", "lab_inputs_fig", "lab_export", "lab_export_keras"),
+    *_e("lab_r", "lab_z", "lab_n", "lab_export", "lab_export_keras"),
     _w("abl_dz", 0.0), _w("abl_dr", 0.0), _w("abl_scale", 1.0),
     *_step_keys("abl"),
-    *_e("abl_reset", "abl_bits", "abl_export", "abl_export_keras"),
+    *_e("abl_reset", "abl_export", "abl_export_keras"),
     # -- train it yourself --------------------------------------------------------------------
     _w("tr_hidden", 16), _w("tr_lr", 1e-2), _w("tr_bits", 8), _w("tr_seed", 0), _w("tr_iters", 600),
     _w("tr_conv", "pytorch"), _w("tr_harden", False),
@@ -237,6 +238,8 @@ def link_values(page: str, **overrides: Any) -> dict[str, str]:
     """The query parameters of ``page``'s current view (what :func:`write_link` writes)."""
     out = {}
     for key in link_keys(page):
+        if key.url in BROWSER_PARAMS:
+            continue
         value = overrides.get(key.name, get(key.name))
         out[key.url] = query.format_value(value)
     return out

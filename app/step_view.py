@@ -1,134 +1,129 @@
-"""The step view: controls that return (t, unit), and a renderer that draws a CellView at step t.
+"""The step view: one browser widget that steps through a recorded view with no server round trip.
 
-A page owns the fragment that holds its per-step rows, so a step change reruns only that part:
+A page hands over what it shows — a CellView, and optionally a figure above it and a sentence per
+step — once; app/step_payload.py turns that into one message and app/frontend/step_view.js draws
+every step from it. The server never hears of the step: t and the unit start where the link (or
+the session) says, then belong to the browser tab (its URL and its session storage).
 
-    @step_view.fragment("add")
-    def stepping():
-        t, unit = step_view.controls("add", T, H)
-        ...the page's own rows at step t...
-        step_view.render("add", view, t, unit)
+    step_view.show("add", key=("add", convention, a, b), view=view, top=bits_figure, sentence=text)
 
-Nothing here calls back into page code. Stepping itself is pure functions (:func:`apply`,
-:func:`tick`), tested directly: AppTest cannot tick a fragment.
+``key`` names what is shown: two calls with the same key show the same thing, so the message is
+built once and shared by every session that asks for it (bounded by bytes, :class:`MessageCache`).
 """
 
 from __future__ import annotations
 
-import time
+import hashlib
+import os
+import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from pathlib import Path
 
+import numpy as np
+import plotly
+import plotly.graph_objects as go
 import streamlit as st
 
-from . import figures, labels, session, ui
+from . import session, step_payload, ui
 from .cell_views import CellView
+from .step_payload import StepSpec, StepText
 
-ACTIONS = ("first", "prev", "next", "last")
-SPEEDS = {"slow": 1.2, "normal": 0.6, "fast": 0.25}  # seconds per step while playing
-_NAV = (("first", "First", ":material/first_page:", "Home", "first step"),
-        ("prev", "Prev", ":material/chevron_left:", "Left", "previous step"),
-        ("next", "Next", ":material/chevron_right:", "Right", "next step"),
-        ("last", "Last", ":material/last_page:", "End", "last step"))
+FRONTEND = Path(__file__).parent / "frontend"
+STATIC = Path(__file__).parent / "static"   # served at /app/static/ (server.enableStaticServing)
+MESSAGE_CACHE_BYTES = 256 * 2**20            # messages kept for all sessions together
 
 
-def clamp(t: int, steps: int) -> int:
-    return max(0, min(int(t), steps - 1))
+def serve_plotly() -> Path:
+    """Copy plotly.js from the plotly package to the app's static folder (once per install): a
+    classroom may have no internet, so the browser fetches it from this server."""
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    target = STATIC / "plotly.min.js"
+    if not target.exists() or target.stat().st_size != source.stat().st_size:
+        STATIC.mkdir(exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)   # atomic: another process may be serving it
+    return target
 
 
-def apply(action: str, t: int, steps: int) -> int:
-    """The step after pressing first / prev / next / last at step ``t`` of ``steps``."""
-    if action == "first":
-        return 0
-    if action == "last":
-        return steps - 1
-    if action == "prev":
-        return clamp(t - 1, steps)
-    if action == "next":
-        return clamp(t + 1, steps)
-    raise ValueError(f"unknown step action {action!r}")
+class MessageCache:
+    """Least recently used messages, up to a total number of bytes; safe across sessions' threads."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self.bytes = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable, build) -> bytes:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        message = build()   # outside the lock: another session's view need not wait for this one
+        with self.lock:
+            if key not in self.items:
+                self.items[key] = message
+                self.bytes += len(message)
+                while self.bytes > self.max_bytes and len(self.items) > 1:
+                    _, old = self.items.popitem(last=False)
+                    self.bytes -= len(old)
+        return message
 
 
-def tick(t: int, steps: int) -> tuple[int, bool]:
-    """One auto-play tick: the next step, and whether to keep playing (stops on the last step)."""
-    nxt = clamp(t + 1, steps)
-    return nxt, nxt < steps - 1
+MESSAGES = MessageCache(MESSAGE_CACHE_BYTES)
 
 
-def fragment(prefix: str):
-    """Decorator: the page's per-step body as a fragment that ticks on its own while playing.
-
-    A fragment's timer is fixed when it is defined, so starting, stopping or changing speed
-    reruns the whole page once to redefine it.
-    """
-    playing = bool(session.get(f"{prefix}_playing"))
-    interval = SPEEDS[session.get(f"{prefix}_speed")]
-
-    def wrap(body):
-        @st.fragment(run_every=interval if playing else None)
-        def run() -> None:
-            now_playing = bool(session.get(f"{prefix}_playing"))
-            if now_playing != playing or (playing and SPEEDS[session.get(f"{prefix}_speed")] != interval):
-                st.rerun()
-            with ui.guarded("showing this step"):  # a fragment rerun runs outside the page's guard
-                body()
-        return run
-    return wrap
+def fingerprint(cell, xs: np.ndarray, *extra: Hashable) -> tuple:
+    """A key for a view of ``cell`` (any recorded cell) run on ``xs``: a digest of its parameters
+    and of the inputs, which is what fixes every recorded number (a few milliseconds, not a hash of
+    the trace)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for layer in cell.layers:
+        for name, values in sorted(layer.params().items()):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(values).tobytes())
+    digest.update(np.ascontiguousarray(xs).tobytes())
+    digest.update(str(np.shape(xs)).encode())
+    return (type(cell).__name__, getattr(getattr(cell, "convention", None), "name", None), digest.hexdigest(), *extra)
 
 
-def controls(prefix: str, steps: int, hidden_size: int) -> tuple[int, int]:
-    """Step buttons, play, speed, the time slider and the unit picker; returns (t, unit)."""
-    kt, ku, kplay, kspeed, ktick = (f"{prefix}_{n}" for n in ("t", "unit", "playing", "speed", "tick"))
-    session.put(kt, clamp(session.get(kt), steps))
-    session.put(ku, min(max(int(session.get(ku)), 0), hidden_size - 1))
-    playing = bool(session.get(kplay)) and steps > 1
-    interval = SPEEDS[session.get(kspeed)]
-    if playing and time.monotonic() - session.get(ktick) >= 0.8 * interval:
-        t_next, keep = tick(session.get(kt), steps)
-        session.put(kt, t_next)
-        session.put(ktick, time.monotonic())
-        if not keep:
-            session.put(kplay, False)
-            st.rerun()
-
-    def press(action: str) -> None:
-        session.put(kplay, False)
-        session.put(kt, apply(action, session.get(kt), steps))
-
-    def toggle_play() -> None:
-        if not session.get(kplay) and session.get(kt) >= steps - 1:
-            session.put(kt, 0)  # play from the start when already at the end
-        session.put(kplay, not session.get(kplay))
-        session.put(ktick, time.monotonic())
-
-    present = ui.presenting()
-    cols = st.columns([1, 1, 1, 1, 1.4, 1.6] if not present else [1, 1, 1, 1, 1.4, 0.01])
-    for col, (action, label, icon, shortcut, what) in zip(cols, _NAV):
-        col.button(label, key=session.element(f"{prefix}_{action}"), icon=icon, on_click=press,
-                   args=(action,), shortcut=shortcut, width="stretch",
-                   help=f"Go to the {what} (key: {shortcut})")
-    cols[4].button("Pause" if playing else "Play", key=session.element(f"{prefix}_play"),
-                   on_click=toggle_play, icon=":material/pause:" if playing else ":material/play_arrow:",
-                   shortcut="Space", width="stretch", type="primary",
-                   help="Advance one step at a time on its own (key: Space)")
-    if not present:
-        cols[5].select_slider("Speed", options=list(SPEEDS), key=session.widget(kspeed),
-                              label_visibility="collapsed")
-    if steps > 1:
-        st.slider("Time step t", 0, steps - 1, key=session.widget(kt), disabled=playing)
-    if not present and hidden_size > 1:
-        st.number_input(f"Unit whose equations are written out (0–{hidden_size - 1})", 0, hidden_size - 1,
-                        key=session.widget(ku), step=1)
-    else:
-        session.widget(ku)  # not drawn: keep its value for when it is
-    return int(session.get(kt)), int(session.get(ku))
+@st.cache_resource
+def _component():
+    serve_plotly()
+    return st.components.v2.component(
+        "gru_step_view", js=(FRONTEND / "step_view.js").read_text(), css=(FRONTEND / "step_view.css").read_text(),
+        # plotly.js puts its own CSS in the document head (hover labels, mode bar, colour bars)
+        isolate_styles=False)
 
 
-def render(prefix: str, view: CellView, t: int, unit: int) -> None:
-    """The heatmaps with step t outlined, the blend for every unit, and one unit's equations."""
-    fs = ui.font_size()
-    ui.chart(figures.heatmaps(view.panels, t, unit=unit, font_size=fs), key=session.element(f"{prefix}_heatmaps"))
-    if view.blend is not None:
-        ui.chart(figures.interpolation(view.blend, t, unit=unit, font_size=fs),
-                 key=session.element(f"{prefix}_interp"))
-    st.markdown(f"**Unit {unit} at step {t}**: {view.equations_title}, with this step's numbers.")
-    if t == 0:
-        st.caption(labels.md(view.start_note))
-    st.latex(view.equations(t, unit))
+def start(prefix: str) -> tuple[int, int]:
+    """Where the view opens: the step and unit from the link, or 0 and 0."""
+    return int(session.get(f"{prefix}_t")), int(session.get(f"{prefix}_unit"))
+
+
+def spec(prefix: str, view: CellView, *, top: go.Figure | None = None, sentence: StepText | None = None,
+         link: bool = False) -> StepSpec:
+    t, unit = start(prefix)
+    return StepSpec(view=view, top=top, sentence=sentence, start_t=t, start_unit=unit, link=link,
+                    present=ui.presenting(), font_size=ui.font_size(), name=prefix,
+                    base_url=str(st.get_option("server.baseUrlPath") or ""))
+
+
+def message(key: Hashable, step_spec: StepSpec) -> bytes:
+    """The message for ``step_spec``, built once per ``key`` and the view's start and look."""
+    full_key = (key, step_spec.name, step_spec.start_t, step_spec.start_unit, step_spec.link,
+                step_spec.present, step_spec.font_size, step_spec.base_url)
+    return MESSAGES.get(full_key, lambda: step_payload.build(step_spec))
+
+
+def show(prefix: str, key: Hashable, view: CellView, *, top: go.Figure | None = None,
+         sentence: StepText | None = None, link: bool = False) -> None:
+    """Draw the step view. ``link``: the page's URL carries ?t= and ?unit= (the browser keeps them
+    up to date; the server reads them once, when a link is opened)."""
+    data = message(key, spec(prefix, view, top=top, sentence=sentence, link=link))
+    if link:
+        session.write_link({}, drop_params=session.BROWSER_PARAMS)
+    _component()(key=session.element(f"{prefix}_steps"), data=data)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import query, session, step_view
+from app import query, session
 
 APP = Path(__file__).resolve().parents[1] / "app"
 SOURCES = sorted(p for p in APP.rglob("*.py") if p.name != "session.py")
@@ -43,8 +43,10 @@ def test_every_literal_key_is_declared_and_every_widget_key_comes_from_the_table
 
 def test_step_view_keys_exist_for_every_page_that_steps():
     for prefix in ("add", "seq", "lab", "abl"):
-        for name in ("t", "unit", "speed", "playing", "tick", *step_view.ACTIONS, "play", "heatmaps", "interp"):
+        for name in ("t", "unit", "steps"):
             assert f"{prefix}_{name}" in session.KEYS
+        # the browser owns the step: the server keeps only where a view opens
+        assert session.KEYS[f"{prefix}_t"].kind == session.VALUE
 
 
 def test_every_link_key_has_a_parser_and_a_unique_parameter_per_page():

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from app import cell_views, figures, labels, limits, query, services, session, step_view, ui
+from app.step_payload import StepText
 from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
 
@@ -79,15 +80,15 @@ def render_answer(run: ba.AdditionRun) -> None:
                 f"target = {bits(run.target)}\noutput = {bits(run.output)}", language=None)
 
 
-def render_bits_at(run: ba.AdditionRun, t: int) -> None:
-    ui.chart(figures.bit_rows(run.xs, run.target, run.output, t, font_size=ui.font_size()),
-             key=session.element("add_bits"))
-    a_t, b_t, c_out = int(run.xs[t, 0]), int(run.xs[t, 1]), int(run.carries[t])
-    c_in = int(run.carries[t - 1]) if t > 0 else 0
-    ok = "✓" if run.output[t] == run.target[t] else "✗"
-    st.markdown(f"**Step {t}** (bit $2^{{{t}}}$): reads $a_t$ = {a_t}, $b_t$ = {b_t} with carry in {c_in} → "
-                f"true sum bit {int(run.target[t])}, carry out {c_out}. "
-                f"The network writes **{int(run.output[t])}** {ok} (readout {run.logits[t]:+.3f}).")
+def step_sentence(run: ba.AdditionRun) -> StepText:
+    """What happens at each step, in words, filled in by the browser from the run's per-step bits."""
+    carry_in = np.concatenate([[0], run.carries[:-1]])
+    return StepText(
+        "<b>Step {t}</b> (bit 2<sup>{t}</sup>): reads <i>a</i><sub>t</sub> = {bit_a:i}, "
+        "<i>b</i><sub>t</sub> = {bit_b:i} with carry in {carry_in:i} → true sum bit {target:i}, "
+        "carry out {carry_out:i}. The network writes <b>{output:i}</b> {right:mark} (readout {logit:s}).",
+        {"bit_a": run.xs[:, 0], "bit_b": run.xs[:, 1], "carry_in": carry_in, "target": run.target,
+         "carry_out": run.carries, "output": run.output, "right": run.output == run.target, "logit": run.logits})
 
 
 def render_carry_finding(finding: ba.CarryFinding, convention) -> None:
@@ -115,22 +116,15 @@ ui.intro(
 run = services.addition(convention.name, a, b) if source == "shipped" else ba.run_addition(model, a, b)
 render_answer(run)
 view = cell_views.gru_view(run.trace.last, convention)
-T = len(run.target)
 
 if not ui.presenting():
     st.subheader("Step through time")
 
 
-@step_view.fragment(PAGE)
-def stepping() -> None:
-    t, unit = step_view.controls(PAGE, T, view.hidden_size)
-    render_bits_at(run, t)
-    step_view.render(PAGE, view, t, unit)
-    session.write_link(session.link_values(PAGE, add_a_text=str(a), add_b_text=str(b),
-                                           add_conv=convention.name))
-
-
-stepping()
+step_view.show(PAGE, (source, id(model) if source == "trained" else convention.name, a, b), view,
+               top=figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()),
+               sentence=step_sentence(run), link=True)
+session.write_link(session.link_values(PAGE, add_a_text=str(a), add_b_text=str(b), add_conv=convention.name))
 
 if not ui.presenting():
     st.subheader("Which units carry the carry?")

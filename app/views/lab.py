@@ -118,14 +118,9 @@ def tiny_gru() -> None:
     lt = gru.run(xs).last
     view = cell_views.gru_view(lt, gru.convention)
 
-    @step_view.fragment("lab")
-    def stepping() -> None:
-        t, unit = step_view.controls("lab", lt.steps, lt.hidden_size)
-        ui.chart(figures.inputs(lt.x, t, feature_labels=session.get("lab_features"), font_size=ui.font_size()),
-                 key=session.element("lab_inputs_fig"))
-        step_view.render("lab", view, t, unit)
-
-    stepping()
+    features = session.get("lab_features")
+    step_view.show("lab", step_view.fingerprint(gru, xs, tuple(features or ())), view,
+                   top=figures.inputs(lt.x, None, feature_labels=features, font_size=ui.font_size()))
     services.export_buttons(gru, "tiny_gru", session.element("lab_export"), session.element("lab_export_keras"))
 
 
@@ -172,14 +167,8 @@ def ablate() -> None:
               delta_color="normal" if run.correct else "inverse")
     view = cell_views.gru_view(run.trace.last, convention)
 
-    @step_view.fragment("abl")
-    def stepping() -> None:
-        t, unit = step_view.controls("abl", len(run.target), view.hidden_size)
-        ui.chart(figures.bit_rows(run.xs, run.target, run.output, t, font_size=ui.font_size()),
-                 key=session.element("abl_bits"))
-        step_view.render("abl", view, t, unit)
-
-    stepping()
+    step_view.show("abl", step_view.fingerprint(tweaked.cell, run.xs), view,
+                   top=figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
     services.export_buttons(tweaked.cell, "bit_adder_tweaked_gru", session.element("abl_export"),
                             session.element("abl_export_keras"))
 

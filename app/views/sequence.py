@@ -214,21 +214,15 @@ if not ui.presenting():
     st.subheader("Step through time")
 
 
-@step_view.fragment(PAGE)
-def stepping() -> None:
-    t, unit = step_view.controls(PAGE, T, view.hidden_size)
-    ui.chart(figures.inputs(lt.x, t, feature_labels=sequence.feature_labels if layer == 0 else None,
-                            step_labels=sequence.step_labels, font_size=ui.font_size()),
-             key=session.element("seq_inputs"))
-    step_view.render(PAGE, view, t, unit)
-    values = session.link_values(PAGE, seq_conv=gru.convention.name)
-    long_text = session.get("seq_mode") == "csv" or len(values["seq"]) > limits.LINK_SEQUENCE_CHARS
-    if long_text:  # a file cannot travel in a link, and a long text would make it unshareable
-        values.pop("seq")
-    session.write_link(values, drop_params=("seq",) if long_text else ())
-
-
-stepping()
+step_view.show(PAGE, step_view.fingerprint(gru, sequence.xs, layer, tuple(sequence.feature_labels),
+                                          tuple(sequence.step_labels or ())), view, link=True,
+               top=figures.inputs(lt.x, None, feature_labels=sequence.feature_labels if layer == 0 else None,
+                                  step_labels=sequence.step_labels, font_size=ui.font_size()))
+values = session.link_values(PAGE, seq_conv=gru.convention.name)
+long_text = session.get("seq_mode") == "csv" or len(values["seq"]) > limits.LINK_SEQUENCE_CHARS
+if long_text:  # a file cannot travel in a link, and a long text would make it unshareable
+    values.pop("seq")
+session.write_link(values, drop_params=("seq",) if long_text else ())
 st.download_button("Download the recorded trace (CSV)", icon=":material/download:", data=trace.to_csv,
                    file_name="gru_trace.csv", mime="text/csv", on_click="ignore", key=session.element("seq_download"),
                    help="Every recorded value, one row per (layer, step, unit).")

@@ -78,3 +78,59 @@ def numbers_in(latex: str) -> np.ndarray:
     import re
 
     return np.array([float(m) for m in re.findall(r"-?\d+\.\d+", latex)])
+
+
+# -- the browser step view: the one message it is sent ------------------------------------------
+def step_views(at: AppTest) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
+    """Every step view on the page by its name (the page's prefix): (header, arrays)."""
+    from app import step_payload
+
+    out = {}
+    for el in at.get("bidi_component"):
+        head, arrays = step_payload.read(el.proto.bytes)
+        out[head["name"]] = (head, arrays)
+    return out
+
+
+def step_view(at: AppTest, name: str) -> tuple[dict, dict[str, np.ndarray]]:
+    views = step_views(at)
+    assert name in views, f"no step view {name!r} on the page: {list(views)}"
+    return views[name]
+
+
+def step_figure(at: AppTest, name: str, figure_id: str) -> dict:
+    """One figure of a step view ('top', 'heatmaps', 'blend'), its heatmaps' rows filled in (H, T)."""
+    head, arrays = step_view(at, name)
+    [fig] = [f["figure"] for f in head["figures"] if f["id"] == figure_id]
+    for trace in fig["data"]:
+        if isinstance(trace.get("z"), dict) and "$rows" in trace["z"]:
+            trace["z"] = arrays[trace["z"]["$rows"]]
+    return fig
+
+
+def assert_step_view_shows(at: AppTest, name: str, lt, t: int = 0, unit: int = 0) -> dict:
+    """The step view ``name`` holds exactly the recorded layer ``lt`` (float32) and opens at (t, unit):
+    its heatmaps, the blend it moves through and every number its equations name."""
+    head, arrays = step_view(at, name)
+    assert head["start"] == {"t": t, "unit": unit}
+    assert (head["steps"], head["units"]) == lt.h.shape
+    heat = step_figure(at, name, "heatmaps")
+    shown = [tr["z"] for tr in heat["data"] if tr["type"] == "heatmap"]
+    for rows, recorded in zip(shown, (lt.z, lt.r, lt.h_tilde, lt.h), strict=True):
+        np.testing.assert_array_equal(rows, recorded.T.astype(np.float32))
+    H = lt.hidden_size
+    recorded = {"x": lt.x, "h_prev": lt.h_prev, "r": lt.r, "z": lt.z, "h_tilde": lt.h_tilde, "h": lt.h}
+    for k, g in enumerate("rzn"):
+        for part, short in (("input_part", "ip"), ("hidden_part", "hp"), ("pre", "pre")):
+            recorded[f"{short}_{g}"] = getattr(lt, part)[:, k * H:(k + 1) * H]
+    for key, values in recorded.items():
+        np.testing.assert_array_equal(arrays[key], values.T.astype(np.float32), err_msg=key)
+    [blend] = [f for f in head["figures"] if f["id"] == "blend"]
+    assert blend["bind"][1] == {"x": "h_prev"} and blend["bind"][2] == {"x": "h_tilde"}
+    assert blend["bind"][3] == {"x": "h", "customdata": "z"}
+    return head
+
+
+def step_heatmaps(at: AppTest, name: str) -> list[np.ndarray]:
+    """The heatmaps of step view ``name``, each (H, T) as drawn."""
+    return [tr["z"] for tr in step_figure(at, name, "heatmaps")["data"] if tr["type"] == "heatmap"]

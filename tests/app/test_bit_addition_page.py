@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app, decode, equation_lines, figure, heatmap_arrays, numbers_in, numeric_line, step_marker_x, texts
+from helpers import app, assert_step_view_shows, decode, figure, step_figure, step_view, texts
 
 from gru_core import registry
 from gru_core.tasks import bit_addition as ba
@@ -17,23 +17,17 @@ def models():
 
 def assert_page_matches(at, model, a, b, t, unit=0):
     run = ba.run_addition(model, a, b)
-    lt = run.trace.last
     assert not at.exception, [e.value for e in at.exception]
-    heat = figure(at, "add_heatmaps")
-    z, r, n, h = heatmap_arrays(heat)
-    for shown, recorded in ((z, lt.z), (r, lt.r), (n, lt.h_tilde), (h, lt.h)):
-        np.testing.assert_array_equal(shown, recorded.T.astype(np.float32))
-    assert step_marker_x(heat) == {t}
-    bits = figure(at, "add_bits")
-    rows = decode(bits["data"][0]["z"])
+    assert_step_view_shows(at, "add", run.trace.last, t, unit)
+    rows = decode(step_figure(at, "add", "top")["data"][0]["z"])
     np.testing.assert_array_equal(rows[2], run.target)
     np.testing.assert_array_equal(rows[3], run.output)
-    interp = figure(at, "add_interp")
-    points = {tr.get("name", ""): decode(tr["x"]) for tr in interp["data"]}
-    np.testing.assert_array_equal(points["h<sub>t</sub> (new state)"], lt.h[t].astype(np.float32))
-    for symbol, recorded in (("r", lt.r), ("z", lt.z), (r"\tilde h", lt.h_tilde), ("h", lt.h)):
-        line = numeric_line(at, symbol, t, unit)
-        np.testing.assert_allclose(numbers_in(line)[-1], recorded[t, unit], atol=1e-4)
+    head, arrays = step_view(at, "add")
+    np.testing.assert_array_equal(arrays["output"], run.output)
+    np.testing.assert_array_equal(arrays["carry_out"], run.carries)
+    np.testing.assert_array_equal(arrays["carry_in"], np.r_[0, run.carries[:-1]])
+    np.testing.assert_array_equal(arrays["logit"], run.logits.astype(np.float32))
+    assert head["link"] is True
     return run
 
 
@@ -47,38 +41,29 @@ def test_default_example_shows_several_carries(models):
 
 
 def test_shared_link_opens_at_the_step(models):
-    at = app(a="13", b="7", t="2")
+    at = app(a="13", b="7", t="2", unit="3")
     at.run()
-    assert at.slider(key="add_t").value == 2
-    assert_page_matches(at, models["pytorch"], 13, 7, 2)
+    assert_page_matches(at, models["pytorch"], 13, 7, 2, unit=3)
     assert "13 + 7 = 20" in at.success[0].value
+    # from here on the browser owns the step: the server leaves ?t= and ?unit= to it
+    assert "t" not in at.query_params and "unit" not in at.query_params
 
 
-def test_step_buttons_move_every_view(models):
+def test_stepping_sends_nothing_new(models):
+    """Every step of the view is in the one message: a rerun of the page sends the same bytes."""
     at = app(a="13", b="7")
     at.run()
-    at.button(key="add_next").click().run()
-    assert at.slider(key="add_t").value == 1
-    assert_page_matches(at, models["pytorch"], 13, 7, 1)
-    at.button(key="add_last").click().run()
-    assert at.slider(key="add_t").value == 4
-    assert_page_matches(at, models["pytorch"], 13, 7, 4)
-    at.button(key="add_prev").click().run()
-    assert at.slider(key="add_t").value == 3
-    at.button(key="add_first").click().run()
-    assert at.slider(key="add_t").value == 0
-    at.slider(key="add_t").set_value(2).run()
-    assert_page_matches(at, models["pytorch"], 13, 7, 2)
-    assert str(at.query_params["t"]).strip("[]'") == "2"
+    first = at.get("bidi_component")[0].proto.bytes
+    at.run()
+    assert at.get("bidi_component")[0].proto.bytes == first
 
 
-def test_new_operands_and_unit(models):
+def test_new_operands(models):
     at = app()
     at.run()
     at.text_input(key="add_a_text").set_value("1000").run()
     at.text_input(key="add_b_text").set_value("2000").run()
-    at.number_input(key="add_unit").set_value(5).run()
-    assert_page_matches(at, models["pytorch"], 1000, 2000, 0, unit=5)
+    assert_page_matches(at, models["pytorch"], 1000, 2000, 0)
     assert "1,000 + 2,000 = 3,000" in at.success[0].value
 
 
@@ -96,15 +81,17 @@ def test_convention_switch_relabels_and_reexpresses(models, conv):
     at.run()
     at.segmented_control(key="add_conv").set_value(conv).run()
     assert_page_matches(at, models[conv], 45, 27, 3)
-    heat = figure(at, "add_heatmaps")
+    heat = step_figure(at, "add", "heatmaps")
     z_title = heat["layout"]["annotations"][0]["text"]
     expected = "keep the old state" if conv == "cho2014" else "take the new candidate"
     assert f"1 = {expected}" in z_title
-    h_eq = next(line for line in equation_lines(at) if line.startswith("h_t &="))
+    head, _ = step_view(at, "add")
+    h_eq = head["equations"]["lines"][-1]["symbolic"]
     if conv == "chung2014":
-        assert r"(1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t" in h_eq
+        assert h_eq.endswith("<i>h</i><sub>t−1</sub> + <i>z</i><sub>t</sub> ⊙ <i>h̃</i><sub>t</sub>")
     else:
-        assert r"(1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}" in h_eq
+        assert h_eq.endswith("<i>h̃</i><sub>t</sub> + <i>z</i><sub>t</sub> ⊙ <i>h</i><sub>t−1</sub>")
+    assert f"in the {conv} convention" in head["equations"]["heading"]
     assert str(at.query_params["conv"]).strip("[]'") == conv
 
 

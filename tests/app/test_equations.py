@@ -1,61 +1,68 @@
-"""The equations shown for a unit carry the recorded numbers, in the chosen convention's form."""
+"""The equations name the recorded numbers, in the chosen convention's form.
+
+The browser fills each slot with the chosen unit's value at the step shown (tests/browser read the
+numbers back from the page); here: which recorded array each slot is, in order, per convention.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import numbers_in
 
-from app.equations import DIGITS, step_equations
+from app import equations
 from gru_core import CONVENTIONS, GRU
 
 
-def recorded(lt, t, j):
-    def b(g, w):
-        return lt.block(g, w)[t, j]
+def trace(name: str):
+    return GRU.random(2, 4, seed=3, scale=2.0, convention=CONVENTIONS[name]).run(
+        np.random.default_rng(1).normal(size=(6, 2))).last
 
-    return dict(ir=b("r", "input_part"), hr=b("r", "hidden_part"), pr=b("r", "pre"), r=lt.r[t, j],
-                iz=b("z", "input_part"), hz=b("z", "hidden_part"), pz=b("z", "pre"), z=lt.z[t, j],
-                i_n=b("n", "input_part"), hn=b("n", "hidden_part"), pn=b("n", "pre"), n=lt.h_tilde[t, j],
-                hp=lt.h_prev[t, j], h=lt.h[t, j])
+
+def array_slots(eqs: equations.Equations, line) -> list[str]:
+    return [s for s in eqs.slots(line) if s not in ("t", "unit")]
 
 
 @pytest.mark.parametrize("name", ["pytorch", "cho2014", "chung2014"])
-def test_numbers_are_the_recorded_ones(name):
+def test_slots_are_the_recorded_numbers_in_the_conventions_order(name):
     conv = CONVENTIONS[name]
-    lt = GRU.random(2, 4, seed=3, scale=2.0, convention=conv).run(
-        np.random.default_rng(1).normal(size=(6, 2))).last
-    t, j = 3, 2
-    v = recorded(lt, t, j)
-    r_eq, z_eq, n_eq, h_eq = step_equations(lt, t, j, conv)
-    tol = 10 ** -DIGITS
-    np.testing.assert_allclose(numbers_in(r_eq.numeric), [v["ir"], v["hr"], v["pr"], v["r"]], atol=tol)
-    np.testing.assert_allclose(numbers_in(z_eq.numeric), [v["iz"], v["hz"], v["pz"], v["z"]], atol=tol)
+    lt = trace(name)
+    eqs = equations.gru(lt, conv)
+    x_line, r_eq, z_eq, n_eq, h_eq = eqs.lines
+    assert array_slots(eqs, x_line) == ["x"]
+    assert array_slots(eqs, r_eq) == ["ip_r", "hp_r", "pre_r", "r"]
+    assert array_slots(eqs, z_eq) == ["ip_z", "hp_z", "pre_z", "z"]
     if conv.reset_after_matmul:
-        assert r"r_t \odot (W_{hn} h_{t-1} + b_{hn})" in n_eq.symbolic
-        np.testing.assert_allclose(numbers_in(n_eq.numeric), [v["i_n"], v["r"], v["hn"], v["pn"], v["n"]], atol=tol)
+        assert "<i>r</i><sub>t</sub> ⊙ (<i>W</i><sub>hn</sub> <i>h</i><sub>t−1</sub>" in n_eq.symbolic
+        assert array_slots(eqs, n_eq) == ["ip_n", "r", "hp_n", "pre_n", "h_tilde"]
     else:
-        assert r"W_{hn} (r_t \odot h_{t-1})" in n_eq.symbolic
-        np.testing.assert_allclose(numbers_in(n_eq.numeric), [v["i_n"], v["hn"], v["pn"], v["n"]], atol=tol)
+        assert "<i>W</i><sub>hn</sub> (<i>r</i><sub>t</sub> ⊙ <i>h</i><sub>t−1</sub>)" in n_eq.symbolic
+        assert array_slots(eqs, n_eq) == ["ip_n", "hp_n", "pre_n", "h_tilde"]
     if conv.z_keeps_old:
-        assert h_eq.symbolic.endswith(r"(1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}")
-        np.testing.assert_allclose(numbers_in(h_eq.numeric), [v["z"], v["n"], v["z"], v["hp"], v["h"]], atol=tol)
+        assert array_slots(eqs, h_eq) == ["z", "h_tilde", "z", "h_prev", "h"]
+        assert h_eq.caption == "new state (z weighs the old state)"
     else:
-        assert h_eq.symbolic.endswith(r"(1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t")
-        np.testing.assert_allclose(numbers_in(h_eq.numeric), [v["z"], v["hp"], v["z"], v["n"], v["h"]], atol=tol)
+        assert array_slots(eqs, h_eq) == ["z", "h_prev", "z", "h_tilde", "h"]
+        assert h_eq.caption == "new state (z weighs the candidate)"
+    # every slot is a recorded array of the trace, not a recomputed one
+    for g, k in zip("rzn", range(3)):
+        H = lt.hidden_size
+        assert np.shares_memory(eqs.arrays[f"pre_{g}"], lt.pre)
+        np.testing.assert_array_equal(eqs.arrays[f"ip_{g}"], lt.input_part[:, k * H:(k + 1) * H])
+        np.testing.assert_array_equal(eqs.arrays[f"hp_{g}"], lt.hidden_part[:, k * H:(k + 1) * H])
+    for name_ in ("x", "h_prev", "r", "z", "h_tilde", "h"):
+        np.testing.assert_array_equal(eqs.arrays[name_], getattr(lt, name_))
 
 
-def test_out_of_range_is_an_error():
-    lt = GRU.random(1, 2, seed=0).run(np.zeros((3, 1))).last
-    with pytest.raises(ValueError):
-        step_equations(lt, 3, 0, CONVENTIONS["pytorch"])
-
-
-def test_block_holds_every_equation_once():
-    from app.equations import as_block
-
-    lt = GRU.random(2, 3, seed=0).run(np.ones((2, 2))).last
-    block = as_block(lt, 1, 2, CONVENTIONS["pytorch"])
-    lines = [line.strip() for line in block.removeprefix(r"\begin{aligned}").split(r"\\")]
-    for head in ("x_{1} &=", "r_{1,2} &=", "z_{1,2} &=", r"\tilde h_{1,2} &=", "h_{1,2} &="):
-        assert sum(line.startswith(head) for line in lines) == 1, head
+@pytest.mark.parametrize("name", ["pytorch", "cho2014", "chung2014"])
+def test_the_numbers_a_line_shows_are_consistent(name):
+    """What the lines claim holds for the recorded numbers: σ(ip + hp) = gate, the blend gives h."""
+    conv = CONVENTIONS[name]
+    lt = trace(name)
+    a = equations.gru(lt, conv).arrays
+    sig = 1 / (1 + np.exp(-(a["ip_z"] + a["hp_z"])))
+    np.testing.assert_allclose(sig, a["z"], atol=1e-12)
+    np.testing.assert_allclose(a["ip_r"] + a["hp_r"], a["pre_r"], atol=1e-12)
+    n_pre = a["ip_n"] + (a["r"] * a["hp_n"] if conv.reset_after_matmul else a["hp_n"])
+    np.testing.assert_allclose(np.tanh(n_pre), a["h_tilde"], atol=1e-12)
+    keep = a["z"] if conv.z_keeps_old else 1 - a["z"]
+    np.testing.assert_allclose(keep * a["h_prev"] + (1 - keep) * a["h_tilde"], a["h"], atol=1e-12)

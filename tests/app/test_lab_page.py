@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app, figure, heatmap_arrays, numbers_in, numeric_line, texts
+from helpers import app, step_figure, step_heatmaps, step_view, texts
 
 from app import labels, presets
 from app.sequences import parse_csv
@@ -30,7 +30,7 @@ def test_each_preset_shows_its_gru_and_explains_itself(name):
     at = lab()
     at.selectbox(key="lab_preset").set_value(name).run()
     lt = expected_preset_trace(name)
-    for shown, recorded in zip(heatmap_arrays(figure(at, "lab_heatmaps")), (lt.z, lt.r, lt.h_tilde, lt.h)):
+    for shown, recorded in zip(step_heatmaps(at, "lab"), (lt.z, lt.r, lt.h_tilde, lt.h)):
         np.testing.assert_array_equal(shown, recorded.T.astype(np.float32))
     assert labels.md(presets.PRESETS[name].describe(CONVENTIONS["pytorch"])) in texts(at.info)
 
@@ -41,12 +41,12 @@ def test_a_convention_switch_shows_the_preset_written_for_it(conv):
     at.segmented_control(key="lab_conv").set_value(conv).run()
     name = next(iter(presets.PRESETS))
     lt = expected_preset_trace(name, conv)
-    z, _, _, h = heatmap_arrays(figure(at, "lab_heatmaps"))
+    z, _, _, h = step_heatmaps(at, "lab")
     np.testing.assert_array_equal(z, lt.z.T.astype(np.float32))
     # the same behaviour as in pytorch: the same h, whatever way z is read
     np.testing.assert_allclose(h, expected_preset_trace(name).h.T.astype(np.float32), atol=1e-6)
     one_means = "take the new candidate" if conv == "chung2014" else "keep the old state"
-    assert f"1 = {one_means}" in figure(at, "lab_heatmaps")["layout"]["annotations"][0]["text"]
+    assert f"1 = {one_means}" in step_figure(at, "lab", "heatmaps")["layout"]["annotations"][0]["text"]
     assert labels.md(presets.PRESETS[name].describe(CONVENTIONS[conv])) in texts(at.info)
 
 
@@ -54,7 +54,7 @@ def test_resizing_keeps_numbers_and_pads_with_zeros():
     at = lab()
     at.number_input(key="lab_hidden").set_value(3).run()
     assert not at.exception
-    z = heatmap_arrays(figure(at, "lab_heatmaps"))[0]
+    z = step_heatmaps(at, "lab")[0]
     assert z.shape[0] == 3
     p = presets.PRESETS[next(iter(presets.PRESETS))]
     # unit 0 keeps the preset's numbers; units 1-2 are all-zero, so their z is σ(0) = 0.5
@@ -86,9 +86,10 @@ def test_knobs_change_accuracy_and_heatmaps_as_the_core_says():
     acc = ba.exact_sum_accuracy(tweaked, ba.EXACT_SUM_CHECK)
     assert at.metric[0].value == f"{100 * acc:.1f} %"
     lt = ba.run_addition(tweaked, 46955, 27509).trace.last
-    z = heatmap_arrays(figure(at, "abl_heatmaps"))[0]
+    z = step_heatmaps(at, "abl")[0]
     np.testing.assert_array_equal(z, lt.z.T.astype(np.float32))
-    np.testing.assert_allclose(numbers_in(numeric_line(at, "z", 0, 0))[-1], lt.z[0, 0], atol=1e-4)
+    _, arrays = step_view(at, "abl")
+    np.testing.assert_array_equal(arrays["z"], lt.z.T.astype(np.float32))   # what the equations show
 
 
 def test_untouched_knobs_are_the_shipped_model():
@@ -103,7 +104,7 @@ def test_a_tweak_stays_in_its_session():
     second = ablate(lab())
     assert second.metric[0].value == "100.0 %"
     lt = ba.run_addition(registry.shipped_adder(), 46955, 27509).trace.last
-    np.testing.assert_array_equal(heatmap_arrays(figure(second, "abl_heatmaps"))[0], lt.z.T.astype(np.float32))
+    np.testing.assert_array_equal(step_heatmaps(second, "abl")[0], lt.z.T.astype(np.float32))
     shipped = registry.shipped_adder().cell.layers[0]
     cached_fresh = registry.load("bit_adder").cell.layers[0]
     np.testing.assert_array_equal(shipped.bias_ih, cached_fresh.bias_ih)

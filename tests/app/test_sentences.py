@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import app, texts
+from helpers import app, step_view, texts
 
 from app import limits
 
@@ -38,11 +38,11 @@ def test_switching_to_text_starts_from_the_text_example():
 
 
 def test_step_zero_says_where_the_state_starts():
+    """The note the browser shows at step 0 (and only there: tests/browser) says what h_{t-1} is."""
     at = app(a="13", b="7")
     at.run()
-    assert any("initial state, which is all zeros" in c for c in texts(at.caption))
-    at.button(key="add_next").click().run()
-    assert not any("initial state" in c for c in texts(at.caption))
+    head, _ = step_view(at, "add")
+    assert "initial state, which is all zeros" in head["equations"]["startNote"]
 
 
 def test_an_unexpected_fault_is_a_message_not_a_traceback(monkeypatch):

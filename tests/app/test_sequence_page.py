@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app, decode, figure, heatmap_arrays, numbers_in, numeric_line, step_marker_x, texts
+from helpers import app, assert_step_view_shows, decode, step_figure, texts
 
 from app.limits import DEFAULT_NUMBERS
 from app.sequences import parse_numbers, parse_text
@@ -26,12 +26,8 @@ def random_gru(I, H=8, seed=0, scale=1.0, conv="pytorch"):
 
 def assert_views_match(at, lt, t):
     assert not at.exception, [e.value for e in at.exception]
-    heat = figure(at, "seq_heatmaps")
-    for shown, recorded in zip(heatmap_arrays(heat), (lt.z, lt.r, lt.h_tilde, lt.h)):
-        np.testing.assert_array_equal(shown, recorded.T.astype(np.float32))
-    assert step_marker_x(heat) == {t}
-    np.testing.assert_allclose(numbers_in(numeric_line(at, "z", t, 0))[-1], lt.z[t, 0], atol=1e-4)
-    shown_inputs = decode(figure(at, "seq_inputs")["data"][0]["z"])
+    assert_step_view_shows(at, "seq", lt, t)
+    shown_inputs = decode(step_figure(at, "seq", "top")["data"][0]["z"])
     np.testing.assert_array_equal(shown_inputs, lt.x.T.astype(np.float32))
 
 
@@ -48,10 +44,15 @@ def test_hidden_size_seed_scale_and_stepping():
     at.number_input(key="seq_hidden").set_value(12).run()
     at.number_input(key="seq_seed").set_value(4).run()
     at.number_input(key="seq_scale").set_value(3.0).run()
-    at.button(key="seq_next").click().run()
-    at.button(key="seq_next").click().run()
     xs = parse_numbers(DEFAULT_NUMBERS).xs
-    assert_views_match(at, random_gru(1, 12, 4, 3.0).run(xs).last, 2)
+    assert_views_match(at, random_gru(1, 12, 4, 3.0).run(xs).last, 0)
+
+
+def test_a_link_opens_at_its_step():
+    at = seq_app(t="5", unit="2")
+    at.run()
+    xs = parse_numbers(DEFAULT_NUMBERS).xs
+    assert_step_view_shows(at, "seq", random_gru(1).run(xs).last, 5, 2)
 
 
 def test_text_one_hot_and_convention():

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from helpers import app, figure, heatmap_arrays, texts
+from helpers import app, step_heatmaps, texts
 
 from app.sequences import parse_numbers
 from gru_core import checkpoints, registry
@@ -32,9 +32,9 @@ def test_seed_001s_forecaster_every_layer_and_its_forecast():
     trace = model.run(parse_numbers(SEQ).xs)
     words = " ".join(texts(at.markdown))
     assert "This GRU stacks 2 layers of 50 units" in words and "return_sequences=True" in words
-    np.testing.assert_allclose(heatmap_arrays(figure(at, "seq_heatmaps"))[3], trace.layers[1].h.T, atol=1e-6)
+    np.testing.assert_allclose(step_heatmaps(at, "seq")[3], trace.layers[1].h.T, atol=1e-6)
     at.selectbox(key="seq_layer").set_value(0).run()
-    np.testing.assert_allclose(heatmap_arrays(figure(at, "seq_heatmaps"))[3], trace.layers[0].h.T, atol=1e-6)
+    np.testing.assert_allclose(step_heatmaps(at, "seq")[3], trace.layers[0].h.T, atol=1e-6)
     assert "the numbers the two layers share" not in " ".join(texts(at.markdown))
     at.selectbox(key="seq_layer").set_value(1).run()
     assert "layer 0's $h_{t}$, the numbers the two layers share" in " ".join(texts(at.markdown))
@@ -55,7 +55,7 @@ def test_a_keras_model_uploaded_runs_in_the_convention_its_file_says(tmp_path):
     assert loaded.gru.convention.name == "cho2014"
     assert any("computes the cho2014 convention" in c for c in texts(at.caption))
     trace = loaded.gru.run(parse_numbers(SEQ).xs)
-    np.testing.assert_allclose(heatmap_arrays(figure(at, "seq_heatmaps"))[3], trace.layers[1].h.T, atol=1e-6)
+    np.testing.assert_allclose(step_heatmaps(at, "seq")[3], trace.layers[1].h.T, atol=1e-6)
     keras_out = float(model.predict(parse_numbers(SEQ).xs[None].astype("float32"), verbose=0)[0, 0])
     shown = float(next(m for m in texts(at.markdown) if "linear readout" in m).split("**")[1])
     assert abs(shown - keras_out) < 1e-4          # the page's forecast is Keras's own

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import app, figure, heatmap_arrays, texts
+from helpers import app, heatmap_arrays, step_heatmaps, texts
 
 from gru_core import registry
 from gru_core.tasks import bit_addition as ba
@@ -39,7 +39,7 @@ def test_training_in_the_page_is_the_core_training_and_reaches_other_pages():
     at.radio(key="add_source").set_value("trained").run()
     assert any("A GRU with 6 hidden units" in m for m in texts(at.markdown))  # the model shown, not 16
     run = ba.run_addition(offline, 45, 27)
-    np.testing.assert_array_equal(heatmap_arrays(figure(at, "add_heatmaps"))[0], run.trace.last.z.T.astype(np.float32))
+    np.testing.assert_array_equal(step_heatmaps(at, "add")[0], run.trace.last.z.T.astype(np.float32))
 
 
 def test_stop_keeps_the_partial_model():
