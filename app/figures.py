@@ -156,7 +156,7 @@ def interpolation(blend: Blend, t: int, *, unit: int | None = None, titled: bool
         legend=dict(orientation="h", yanchor="top", y=-70 / min(plot_px, theme.MAX_FIGURE_HEIGHT - 200)),
         xaxis=dict(range=[-1.08, 1.08], title=dict(text="value"), zeroline=True,
                    zerolinecolor=theme.ZERO_LINE_COLOUR, showgrid=True, gridcolor=theme.GRID_COLOUR),
-        yaxis=dict(title=dict(text="unit"), range=[H - 0.5, -0.5], showgrid=False,
+        yaxis=dict(title=dict(text="unit"), range=[H - 0.5, -0.5], showgrid=False, zeroline=False,
                    **({"tickmode": "linear", "dtick": 1} if H <= 32 else {})))
     if not titled:
         layout["margin"]["t"] = 20
