@@ -1,10 +1,8 @@
-"""A step change in a real Chromium: our pages against a bare Streamlit baseline, in one run.
+"""What still reaches the server, in a real Chromium: our pages against a bare Streamlit baseline.
 
-For each page the browser clicks Next N times, alternating with the baseline page click by click;
-a step counts as done when every figure's step outline has moved to the new step (Plotly has
-re-rendered). Reported: median click-to-repaint,
-the ratio to the baseline (same number of figures, arrays of the same shapes), and the bytes the
-server sent over the websocket per step.
+A knob of the lab (new data: a rerun that rebuilds the step view's message) against a bare page
+with the same figures, alternating notch by notch; and live training in the page against the same
+loop outside Streamlit. Stepping itself runs in the browser: bench_steps.py measures it.
 """
 
 from __future__ import annotations
@@ -21,52 +19,6 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, wait_idle  # noqa: E402 (needs the path above)
 
 STEPS = 25
-# app.figures names its step outlines 'step'; the baseline does the same
-MARKERS_AT = """(t) => {
-  const outline = s => s.type === 'rect' && s.name === 'step';
-  const plots = [...document.querySelectorAll('.js-plotly-plot')]
-    .filter(p => p.layout && p.layout.shapes && p.layout.shapes.some(outline));
-  return plots.length > 0 && plots.every(p => p.layout.shapes.filter(outline)
-    .every(s => Math.abs((s.x0 + s.x1) / 2 - t) < 1e-9));
-}"""
-
-
-class StepProbe:
-    """One open page whose Next button is clicked and timed, step by step."""
-
-    def __init__(self, page, url: str) -> None:
-        self.page, self.sent, self.times, self.sizes, self.step = page, [], [], [], 0
-        page.on("websocket", lambda ws: ws.on("framereceived", lambda p: self.sent.append(len(p))))
-        page.goto(url)
-        page.wait_for_selector(".js-plotly-plot")
-        wait_idle(page)
-        page.wait_for_function(MARKERS_AT, arg=0)
-        self.button = page.get_by_role("button", name=re.compile("^Next"))
-
-    def click(self) -> None:
-        self.step += 1
-        before = len(self.sent)
-        t0 = time.perf_counter()
-        self.button.click()
-        self.page.wait_for_function(MARKERS_AT, arg=self.step, polling="raf")
-        self.times.append(time.perf_counter() - t0)
-        wait_idle(self.page)
-        self.sizes.append(sum(self.sent[before:]))
-
-
-def measure_pair(browser, ours_url: str, bare_url: str) -> tuple[dict, dict]:
-    """Click both pages alternately, so drift in the machine's speed hits both alike."""
-    probes = []
-    for url in (ours_url, bare_url):
-        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-        probes.append(StepProbe(ctx.new_page(), url))
-    for _ in range(STEPS):
-        for probe in probes:
-            probe.click()
-    out = [{"median_s": statistics.median(p.times), "bytes": statistics.median(p.sizes)} for p in probes]
-    for p in probes:
-        p.page.context.close()
-    return out[0], out[1]
 
 
 Z_CHECKSUM = """() => {
@@ -133,35 +85,16 @@ def training_outside(iterations: int) -> float:
 
 
 def run() -> list[dict]:
-    import numpy as np
     from playwright.sync_api import sync_playwright
 
     from gru_core.tasks.bit_addition import n_steps
 
-    a = b = (1 << 64) - 1
-    T_add = n_steps(a, b)
-    seq = ",".join(f"{v:.3f}" for v in np.sin(np.arange(512) / 7.0))
-    cases = [
-        ("bit addition, 64-bit operands", f"/?a={a}&b={b}&t=0", f"/?T={T_add}&H=16&I=4"),
-        ("sequence, T=512, H=64", f"/sequence?mode=numbers&hidden=64&t=0&seq={seq}", "/?T=512&H=64&I=1"),
-    ]
     app_proc, app_url = start_server(ROOT / "app" / "streamlit_app.py")
     base_proc, base_url = start_server(ROOT / "bench" / "baseline_app.py")
     rows = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            print(f"\n== App: step change in Chromium ({STEPS} clicks each; median click → figures repainted) ==")
-            print(f"   {'page':<32} {'ours s':>7} {'bare s':>7} {'ratio':>6} {'KB/step':>8} {'bare KB':>8}")
-            for name, ours_path, base_path in cases:
-                ours, bare = measure_pair(browser, app_url + ours_path, base_url + base_path)
-                row = {"page": name, "ours_s": ours["median_s"], "bare_s": bare["median_s"],
-                       "ratio": ours["median_s"] / bare["median_s"], "kb": ours["bytes"] / 1e3,
-                       "bare_kb": bare["bytes"] / 1e3}
-                rows.append(row)
-                print(f"   {name:<32} {row['ours_s']:>7.3f} {row['bare_s']:>7.3f} {row['ratio']:>6.2f} "
-                      f"{row['kb']:>8.1f} {row['bare_kb']:>8.1f}")
-
             print(f"\n== App: slider tweak → new heatmaps in Chromium ({STEPS} notches; median) ==")
             probes = [TweakProbe(browser.new_context(viewport={"width": 1280, "height": 900}).new_page(),
                                  url, name, prep)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["core", "app", "load"], help="run one section")
+    parser.add_argument("--only", choices=["core", "app", "steps", "load"], help="run one section")
     args = parser.parse_args()
     if args.only in (None, "core"):
         import bench_core
@@ -30,6 +30,8 @@ def main() -> None:
 
         bench_app.run()
         __import__("bench_uploads").run()  # the upload path: the hostile corpus through the sandbox
+    if args.only in (None, "steps"):
+        __import__("bench_steps").run()    # stepping in Chromium: the browser step view vs the page before
     if args.only in (None, "load"):
         __import__("load").run()           # a class at once: 1, 10, 30 and 60 simulated sessions
 
