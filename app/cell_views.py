@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gru_core import Convention, LayerTrace
+from gru_core.cells.lstm import LSTMLayerTrace
+from gru_core.cells.rnn import RNNLayerTrace
 
 from . import equations, labels
 
@@ -66,6 +68,35 @@ def gru_view(lt: LayerTrace, convention: Convention) -> CellView:
                    for key in ("z", "r", "h_tilde", "h"))
     blend = Blend(old=lt.h_prev, candidate=lt.h_tilde, new=lt.h, gate=lt.z, gate_symbol="z",
                   sentence=labels.blend_sentence(convention))
-    start = "which is all zeros" if not lt.h_prev[0].any() else "the one this run was given"
     return CellView(inputs=lt.x, panels=panels, blend=blend, equations=equations.gru(lt, convention),
-                    start_note=f"At step 0 there is no earlier step: h_{{t-1}} is the initial state, {start}.")
+                    start_note=_start_note(lt))
+
+
+def _start_note(lt, states: str = "h_{t-1} is the initial state") -> str:
+    plural = " and " in states
+    zero = not lt.h_prev[0].any() and not getattr(lt, "c_prev", lt.h_prev)[0].any()
+    start = ("which " + ("are" if plural else "is") + " all zeros" if zero
+             else "the " + ("ones" if plural else "one") + " this run was given")
+    return f"At step 0 there is no earlier step: {states}, {start}."
+
+
+def rnn_view(lt: RNNLayerTrace) -> CellView:
+    """A plain tanh RNN layer: its state, and the argument of tanh (no gates, nothing to blend)."""
+    panels = (Panel("h", lt.h, STATE, "h · new state, from −1 to 1", "h · new state", "h"),)
+    return CellView(inputs=lt.x, panels=panels, blend=None, equations=equations.rnn(lt),
+                    start_note=_start_note(lt))
+
+
+def lstm_view(lt: LSTMLayerTrace) -> CellView:
+    """An LSTM layer: its gates i, f, o on the gate scale, g, the cell state and h on the state scale."""
+    panels = (Panel("f", lt.f, GATE, "f · forget gate — 1 = keep the old cell state, 0 = drop it",
+                    "f · forget gate", "f"),
+              Panel("i", lt.i, GATE, "i · input gate — 1 = write the candidate in, 0 = write nothing",
+                    "i · input gate", "i"),
+              Panel("o", lt.o, GATE, "o · output gate — how much of tanh(c) the state shows", "o · output gate", "o"),
+              Panel("g", lt.g, STATE, "g · candidate cell value, from −1 to 1", "g · candidate", "g"),
+              Panel("c", lt.c, STATE, "c · cell state (not bounded: colours stop at ±1)", "c · cell state", "c"),
+              Panel("h", lt.h, STATE, "h · new state, from −1 to 1", "h · new state", "h"))
+    return CellView(inputs=lt.x, panels=panels, blend=None, equations=equations.lstm(lt),
+                    start_note=_start_note(lt, "h_{t-1} and c_{t-1} are the initial states"))
+

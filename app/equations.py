@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gru_core import Convention, LayerTrace
+from gru_core.cells.lstm import LSTMLayerTrace
+from gru_core.cells.rnn import RNNLayerTrace
 
 from . import labels
 
@@ -92,3 +94,48 @@ def gru(lt: LayerTrace, convention: Convention) -> Equations:
             arrays[f"{name}_{g}"] = lt.block(g, part)
     return Equations(title=f"the GRU equations in the {convention.name} convention", lines=tuple(lines),
                      arrays=arrays)
+
+
+def _input_line() -> Equation:
+    return Equation("input", "", f"{_s('x', '{t}')} = ({{x:vec}})")
+
+
+def rnn(lt: RNNLayerTrace) -> Equations:
+    """The plain tanh RNN (torch.nn.RNN): one line, the new state from the input and the old state."""
+    new = Equation(
+        "new state (no gate: the old state always goes through the matrix and tanh)",
+        f"{_s('h', 't')} = tanh({_s('W', 'ih')} {_s('x', 't')} + {_s('b', 'ih')} + "
+        f"{_s('W', 'hh')} {_s('h', 't−1')} + {_s('b', 'hh')})",
+        f"{_s('h', SLOT_TU)} = tanh({{ip}} + {{hp:p}}) = tanh({{pre}}) = {{h}}")
+    return Equations(title="the plain RNN's equation", lines=(_input_line(), new),
+                     arrays={"x": lt.x, "h_prev": lt.h_prev, "ip": lt.input_part, "hp": lt.hidden_part,
+                             "pre": lt.pre, "h": lt.h})
+
+
+_LSTM_GATES = (("i", "input gate", "σ"), ("f", "forget gate", "σ"), ("g", "candidate cell value", "tanh"),
+               ("o", "output gate", "σ"))
+
+
+def lstm(lt: LSTMLayerTrace) -> Equations:
+    """The LSTM (torch.nn.LSTM): four gates, the cell state and the new state."""
+    lines = [_input_line()]
+    arrays = {"x": lt.x, "h_prev": lt.h_prev, "c_prev": lt.c_prev, "c": lt.c, "h": lt.h}
+    H = lt.hidden_size
+    for k, (g, word, act) in enumerate(_LSTM_GATES):
+        lines.append(Equation(
+            word,
+            f"{_s(g, 't')} = {act}({_s('W', 'i' + g)} {_s('x', 't')} + {_s('b', 'i' + g)} + "
+            f"{_s('W', 'h' + g)} {_s('h', 't−1')} + {_s('b', 'h' + g)})",
+            f"{_s(g, SLOT_TU)} = {act}({{ip_{g}}} + {{hp_{g}:p}}) = {act}({{pre_{g}}}) = {{{g}}}"))
+        block = slice(k * H, (k + 1) * H)
+        arrays.update({f"ip_{g}": lt.input_part[:, block], f"hp_{g}": lt.hidden_part[:, block],
+                       f"pre_{g}": lt.pre[:, block], g: lt.gates[:, block]})
+    lines.append(Equation(
+        "cell state (the forget gate weighs the old cell, the input gate the candidate)",
+        f"{_s('c', 't')} = {_s('f', 't')}{ODOT}{_s('c', 't−1')} + {_s('i', 't')}{ODOT}{_s('g', 't')}",
+        f"{_s('c', SLOT_TU)} = {{f}} · {{c_prev:p}} + {{i}} · {{g:p}} = {{c}}"))
+    lines.append(Equation(
+        "new state", f"{_s('h', 't')} = {_s('o', 't')}{ODOT}tanh({_s('c', 't')})",
+        f"{_s('h', SLOT_TU)} = {{o}} · tanh({{c:p}}) = {{h}}"))
+    return Equations(title="the LSTM equations", lines=tuple(lines), arrays=arrays)
+

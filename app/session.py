@@ -83,6 +83,7 @@ TABLE: tuple[Key, ...] = (
     _v("app_trained_finding", doc="(model, carry finding) for that model, computed once"),
     _v("app_link_read", frozenset(), doc="pages whose link has been read this session"),
     _v("app_link_messages", dict, doc="per page: what in the link could not be used"),
+    *_e("app_preload"),
     # -- bit addition -------------------------------------------------------------------------
     _w("add_a_text", str(limits.DEFAULT_A), url="a", parse=query.parse_operand_text("a"), doc="operand a as typed"),
     _w("add_b_text", str(limits.DEFAULT_B), url="b", parse=query.parse_operand_text("b"), doc="operand b as typed"),

@@ -30,6 +30,7 @@ from . import equations, figures, labels, theme
 from .cell_views import CellView
 
 MAGIC = b"GRUSTEP1"
+PRELOAD = b"GRUSTEP0"   # followed by plotly.js's path: fetch it now, draw nothing (step_view.preload)
 SPEEDS = {"slow": 1.0, "normal": 4.0, "fast": 25.0}   # steps per second while playing
 PLOTLY_PATH = "app/static/plotly.min.js"               # served by the app itself (app/frontend/__init__)
 

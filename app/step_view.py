@@ -99,6 +99,15 @@ def _component():
         isolate_styles=False)
 
 
+def preload() -> None:
+    """Start fetching plotly.js as soon as a page opens, not when its step view arrives (a step
+    view comes after the page's other content has been computed): an empty instance of the widget
+    whose only job is the fetch. It draws nothing."""
+    base = str(st.get_option("server.baseUrlPath") or "")
+    src = f"{base.rstrip('/')}/{step_payload.PLOTLY_PATH}".replace("//", "/")
+    _component()(key=session.element("app_preload"), data=step_payload.PRELOAD + src.encode())
+
+
 def start(prefix: str) -> tuple[int, int]:
     """Where the view opens: the step and unit from the link, or 0 and 0."""
     return int(session.get(f"{prefix}_t")), int(session.get(f"{prefix}_unit"))

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app import session, theme, ui  # noqa: E402  (needs the path above)
+from app import session, step_view, theme, ui  # noqa: E402  (needs the path above)
 
 VIEWS = Path(__file__).parent / "views"
 ICON = ROOT / "assets" / "icon.png"   # shipped: a classroom may have no internet
@@ -27,6 +27,7 @@ with st.sidebar:
     st.toggle("Presentation mode", key=session.widget("app_present"),
               help="Larger type, full-width figures, only the stepping controls. Step with ← / →.")
     ui.show_messages(messages)
+    step_view.preload()   # plotly.js for the step views, fetched while the page computes
 if ui.presenting():
     st.html(theme.PRESENT_CSS)
 session.write_link({"present": "1"} if ui.presenting() else {},

@@ -518,6 +518,11 @@ if (!window.__gruGateLabKeys) {
 
 // -- Streamlit's entry point: called with each new message; returns what to do when it goes -------
 export default function ({ data, parentElement }) {
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data || []);
+  if (new TextDecoder().decode(bytes.subarray(0, 8)) === "GRUSTEP0") {   // step_view.preload
+    loadPlotly(new TextDecoder().decode(bytes.subarray(8))).catch(() => {});
+    return () => {};
+  }
   let view;
   try {
     const { head, arrays } = decode(data);

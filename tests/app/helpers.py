@@ -87,6 +87,8 @@ def step_views(at: AppTest) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
 
     out = {}
     for el in at.get("bidi_component"):
+        if el.proto.bytes.startswith(step_payload.PRELOAD):   # the plotly.js fetch every page starts
+            continue
         head, arrays = step_payload.read(el.proto.bytes)
         out[head["name"]] = (head, arrays)
     return out

@@ -66,3 +66,26 @@ def test_the_numbers_a_line_shows_are_consistent(name):
     np.testing.assert_allclose(np.tanh(n_pre), a["h_tilde"], atol=1e-12)
     keep = a["z"] if conv.z_keeps_old else 1 - a["z"]
     np.testing.assert_allclose(keep * a["h_prev"] + (1 - keep) * a["h_tilde"], a["h"], atol=1e-12)
+
+
+def test_rnn_and_lstm_lines_name_their_recorded_numbers_and_hold():
+    from gru_core.cells.lstm import LSTM
+    from gru_core.cells.rnn import RNN
+
+    xs = np.random.default_rng(2).normal(size=(5, 2))
+    lt = RNN.random(2, 3, seed=1).run(xs).last
+    eqs = equations.rnn(lt)
+    assert array_slots(eqs, eqs.lines[1]) == ["ip", "hp", "pre", "h"]
+    np.testing.assert_allclose(np.tanh(eqs.arrays["ip"] + eqs.arrays["hp"]), eqs.arrays["h"], atol=1e-12)
+    lt = LSTM.random(2, 3, seed=1).run(xs).last
+    eqs = equations.lstm(lt)
+    a = eqs.arrays
+    *gates, c_line, h_line = eqs.lines[1:]
+    for line, g in zip(gates, "ifgo", strict=True):
+        assert array_slots(eqs, line) == [f"ip_{g}", f"hp_{g}", f"pre_{g}", g]
+        act = np.tanh if g == "g" else (lambda v: 1 / (1 + np.exp(-v)))
+        np.testing.assert_allclose(act(a[f"ip_{g}"] + a[f"hp_{g}"]), a[g], atol=1e-12)
+    assert array_slots(eqs, c_line) == ["f", "c_prev", "i", "g", "c"]
+    np.testing.assert_allclose(a["f"] * a["c_prev"] + a["i"] * a["g"], a["c"], atol=1e-12)
+    assert array_slots(eqs, h_line) == ["o", "c", "h"]
+    np.testing.assert_allclose(a["o"] * np.tanh(a["c"]), a["h"], atol=1e-12)
