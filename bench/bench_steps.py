@@ -3,7 +3,8 @@ side stepping, commit BEFORE, checked out from git into a temporary folder and s
 the same run).
 
 Printed per case (64- and 1,024-bit addition, the sequence page at T = 2,048, H = 256):
-  * first paint of a shared link (goto → every figure drawn), ours / before;
+  * first paint of a shared link (goto → every figure drawn; median of 3 fresh loads each, after
+    one untimed load of each page), ours / before;
   * click on Next → step view repainted, median and p95 (timed in Python around the click, the same
     way for both pages; for ours also inside the page: click → the next frame after the change);
   * steps per second while playing at the fastest speed;
@@ -145,8 +146,19 @@ def one_case(browser, name: str, ours_url: str, before_url: str | None, clicks: 
     row["play_steps_per_s"] = ours.page.evaluate(PLAY_RATE)
     ours.close()
     if before_url:
+        # first paint, fresh browser context each time (nothing cached), alternating pages so drift
+        # hits both alike; one untimed load of each first (the servers' own first-request costs)
+        for url, is_ours in ((ours_url, True), (before_url, False)):
+            Page(browser, url, ours=is_ours).close()
+        paints = {True: [], False: []}
+        for _ in range(3):
+            for url, is_ours in ((ours_url, True), (before_url, False)):
+                tab = Page(browser, url, ours=is_ours)
+                paints[is_ours].append(tab.first_paint)
+                tab.close()
+        row["first_paint_s"] = statistics.median(paints[True])
         before = Page(browser, before_url, ours=False)
-        row["before_first_paint_s"] = before.first_paint
+        row["before_first_paint_s"] = statistics.median(paints[False])
         for _ in range(min(clicks, 10)):
             before.click()
         row["before_median_s"], row["before_p95_s"] = statistics.median(before.times), pct(before.times, 0.95)
