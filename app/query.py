@@ -167,3 +167,18 @@ def parse_init_scale(raw: str, messages: list[str], ctx: dict[str, Any]) -> floa
                         "showing 1.0.")
         return 1.0
     return scale
+
+
+def parse_why_length(raw: str, messages: list[str], ctx: dict[str, Any]) -> int:
+    """A length the "Why gates?" page has shipped models for (gru_core.registry.ADDING_LENGTHS)."""
+    from gru_core.registry import ADDING_LENGTHS
+
+    value = parse_choice(raw, "length", str(ADDING_LENGTHS[1]), tuple(str(n) for n in ADDING_LENGTHS), messages)
+    return int(value)
+
+
+def parse_why_cell(raw: str, messages: list[str], ctx: dict[str, Any]) -> str:
+    from gru_core.registry import ADDING_CELLS
+
+    return parse_choice(raw, "cell", "gru", tuple(ADDING_CELLS), messages)
+

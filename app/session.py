@@ -116,6 +116,13 @@ TABLE: tuple[Key, ...] = (
     _w("abl_dz", 0.0), _w("abl_dr", 0.0), _w("abl_scale", 1.0),
     *_step_keys("abl"),
     *_e("abl_reset", "abl_export", "abl_export_keras"),
+    # -- why gates ----------------------------------------------------------------------------
+    _w("why_length", 50, url="length", parse=query.parse_why_length, doc="the adding problem's length"),
+    _w("why_cell", "gru", url="cell", parse=query.parse_why_cell, doc="the cell whose steps are shown"),
+    _w("why_live_iters", 300),
+    _v("why_live", doc="the three cells trained in this tab: length, and cell -> history, model, held-out MSE"),
+    *_step_keys("why", query.parse_step),
+    *_e("why_train", "why_stop", "why_gradients", "why_live_curves"),
     # -- train it yourself --------------------------------------------------------------------
     _w("tr_hidden", 16), _w("tr_lr", 1e-2), _w("tr_bits", 8), _w("tr_seed", 0), _w("tr_iters", 600),
     _w("tr_conv", "pytorch"), _w("tr_harden", False),

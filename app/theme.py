@@ -31,6 +31,8 @@ RIGHT_COLOUR = "#009E73"    # green
 WRONG_COLOUR = "#D55E00"    # vermillion
 HIGHLIGHT_COLOUR = "#CC79A7"  # reddish purple: the chosen unit / strongest carry unit
 NEUTRAL_COLOUR = "#999999"
+# The three cells on the "Why gates?" page, one colour each wherever they appear
+CELL_COLOURS = {"rnn": "#D55E00", "gru": "#0072B2", "lstm": "#009E73"}
 
 # The current-step marker is drawn twice — a dark outline and a light one inside it — so it stands
 # out on every colour of both scales.

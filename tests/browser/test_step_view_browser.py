@@ -134,3 +134,23 @@ def test_play_runs_in_the_browser_on_every_page(page, app_url):
         wait_step(page, f"t === {steps - 2}")
         assert len(sent) == before
     assert not page.errors
+
+
+def test_why_gates_link_steps_the_lstm_and_its_numbers(page, app_url):
+    open_app(page, f"{app_url}/why_gates?length=10&cell=lstm&t=2")
+    ready(page)
+    assert page.locator(VIEW).get_attribute("data-t") == "2"
+    assert page.get_by_text("How much gradient reaches the past").is_visible()
+    page.locator("h1").first.click()
+    page.keyboard.press("End")
+    wait_step(page, "t === 9")
+    model = registry.load("adding_lstm_10")
+    from gru_core.tasks.adding import sequences
+
+    xs, _ = sequences(np.random.default_rng(2024 + 10), 1, 10)
+    lt = model.cell.run(xs[0].astype(np.float64)).last
+    shown = slots(page)
+    np.testing.assert_allclose(shown["c"], [lt.c[9, 0]] * 2, atol=5.1e-5)      # c line and h line
+    np.testing.assert_allclose(shown["f"], [lt.f[9, 0]] * 2, atol=5.1e-5)
+    assert "t=9" in page.url and "cell=lstm" in page.url and "length=10" in page.url
+    assert not page.errors
