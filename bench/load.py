@@ -150,40 +150,57 @@ async def level(url: str, sessions: int, seconds: float) -> dict[str, list[float
     return timings
 
 
-def run(levels=(1, 10, 30, 60), seconds: float = 20.0) -> list[dict]:
+def run(levels=(1, 10, 30, 60), seconds: float = 20.0, replicas: int = 1) -> list[dict]:
+    """The levels against one app process, or ``replicas`` processes behind nginx (deploy/serve.py:
+    each simulated session is one websocket, which the balancer pins to one process)."""
     from conftest import ROOT as APP_ROOT
     from conftest import start_server
 
-    proc, url = start_server(APP_ROOT / "app" / "streamlit_app.py")
+    if replicas > 1:
+        sys.path.insert(0, str(APP_ROOT / "deploy"))
+        import serve
+
+        cluster = serve.start(replicas=replicas)
+        url, pids, stop = cluster.url, [p.pid for p in cluster.processes[:-1]], cluster.stop
+    else:
+        proc, url = start_server(APP_ROOT / "app" / "streamlit_app.py")
+        pids, stop = [proc.pid], proc.terminate
+
+    def stats() -> tuple[float, int]:
+        both = [proc_stats(pid) for pid in pids]
+        return sum(c for c, _ in both), sum(r for _, r in both)
+
     rows = []
     try:
-        print("\n== Load: simulated sessions over Streamlit's websocket (one server process) ==")
+        where = "one server process" if replicas == 1 else f"{replicas} processes behind nginx"
+        print(f"\n== Load: simulated sessions over Streamlit's websocket ({where}) ==")
         print(f"   {'sessions':>8} {'action':<16} {'count':>6} {'p50 s':>7} {'p95 s':>7} {'per s':>6} "
               f"{'CPU s/action':>12} {'RSS MB':>7} {'MB/session':>10}")
-        _, rss_start = proc_stats(proc.pid)
+        _, rss_start = stats()
         for n in levels:
-            cpu0, rss0 = proc_stats(proc.pid)
+            cpu0, rss0 = stats()
             t0 = time.perf_counter()
             timings = asyncio.run(level(url, n, seconds))
             wall = time.perf_counter() - t0
-            cpu1, rss = proc_stats(proc.pid)
+            cpu1, rss = stats()
             actions = sum(len(v) for v in timings.values())
             for action, values in timings.items():
                 if not values:
                     continue
                 q = statistics.quantiles(values, n=20) if len(values) > 1 else [values[0]] * 19
-                row = {"sessions": n, "action": action, "count": len(values), "p50": statistics.median(values),
-                       "p95": q[18], "throughput": actions / wall, "cpu_per_action": (cpu1 - cpu0) / actions,
-                       "rss_mb": rss / 1024, "mb_per_session": (rss - rss0) / 1024 / n}
+                row = {"sessions": n, "replicas": replicas, "action": action, "count": len(values),
+                       "p50": statistics.median(values), "p95": q[18], "throughput": actions / wall,
+                       "cpu_per_action": (cpu1 - cpu0) / actions, "rss_mb": rss / 1024,
+                       "mb_per_session": (rss - rss0) / 1024 / n}
                 rows.append(row)
                 print(f"   {n:>8} {action:<16} {len(values):>6} {row['p50']:>7.3f} {row['p95']:>7.3f} "
                       f"{row['throughput']:>6.1f} {row['cpu_per_action']:>12.3f} {row['rss_mb']:>7.0f} "
                       f"{row['mb_per_session']:>10.1f}")
         time.sleep(2)
-        _, rss_end = proc_stats(proc.pid)
+        _, rss_end = stats()
         print(f"   server RSS: {rss_start / 1024:.0f} MB at start, {rss_end / 1024:.0f} MB after the sessions closed")
     finally:
-        proc.terminate()
+        stop()
     return rows
 
 
@@ -191,5 +208,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30, 60])
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--replicas", type=int, default=1, help="app processes behind nginx (1: no nginx)")
     args = parser.parse_args()
-    run(tuple(args.sessions), args.seconds)
+    run(tuple(args.sessions), args.seconds, args.replicas)
