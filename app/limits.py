@@ -30,3 +30,9 @@ MAX_LIVE_TRAININGS = 2     # at once per server (one per core); others queue (ap
 # -- parameter lab -----------------------------------------------------------------------------------
 LAB_MAX_HIDDEN = 4
 LAB_MAX_INPUTS = 2
+
+# -- one server process (app/capacity.py) ------------------------------------------------------------
+MAX_SESSIONS_PER_PROCESS = 100           # tabs served at once; a tab beyond it is told so at once
+MESSAGE_CACHE_BYTES = 256 * 2**20        # step-view messages kept for all tabs together
+TRACE_CACHE_BYTES = 512 * 2**20          # recorded runs of people's own sequences, for all tabs together
+

@@ -12,6 +12,7 @@ from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
 
 from . import limits, session
+from .capacity import ByteCache
 from .training_slots import TrainingSlots
 
 
@@ -74,15 +75,19 @@ def readout_values(readout, trace: Trace) -> np.ndarray:
     return readout.logits(h[-1])
 
 
-def run_sequence(gru: GRU, xs: np.ndarray) -> Trace:
-    """The trace of ``xs`` (T, I) through ``gru``, cached on the model's and the input's content."""
+def run_sequence(cell, xs: np.ndarray) -> Trace:
+    """The trace of ``xs`` (T, I) through ``cell`` (any recorded cell), kept on the model's and the
+    input's content for every tab, up to limits.TRACE_CACHE_BYTES in all (a 2,048 × 256 GRU trace
+    with every intermediate weighs about 60 MB)."""
     xs = np.ascontiguousarray(xs, dtype=np.float64)
-    return _run_sequence(gru, gru.fingerprint(), xs.tobytes(), xs.shape)
+    return TRACES.get((cell.fingerprint(), xs.tobytes(), xs.shape), lambda: cell.run(xs))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _run_sequence(_gru: GRU, fingerprint: str, xs_bytes: bytes, shape: tuple[int, int]) -> Trace:
-    return _gru.run(np.frombuffer(xs_bytes, dtype=np.float64).reshape(shape))
+def _trace_bytes(trace: Trace) -> int:
+    return sum(v.nbytes for layer in trace.layers for v in vars(layer).values() if isinstance(v, np.ndarray))
+
+
+TRACES: ByteCache[Trace] = ByteCache(limits.TRACE_CACHE_BYTES, size=_trace_bytes)
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)

@@ -83,6 +83,7 @@ TABLE: tuple[Key, ...] = (
     _v("app_trained_finding", doc="(model, carry finding) for that model, computed once"),
     _v("app_link_read", frozenset(), doc="pages whose link has been read this session"),
     _v("app_link_messages", dict, doc="per page: what in the link could not be used"),
+    _v("app_admitted", False, doc="this tab was let in (app/capacity.py); it keeps its place"),
     *_e("app_preload"),
     # -- bit addition -------------------------------------------------------------------------
     _w("add_a_text", str(limits.DEFAULT_A), url="a", parse=query.parse_operand_text("a"), doc="operand a as typed"),

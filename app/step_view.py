@@ -8,7 +8,7 @@ the session) says, then belong to the browser tab (its URL and its session stora
     step_view.show("add", key=("add", convention, a, b), view=view, top=bits_figure, sentence=text)
 
 ``key`` names what is shown: two calls with the same key show the same thing, so the message is
-built once and shared by every session that asks for it (bounded by bytes, :class:`MessageCache`).
+built once and shared by every session that asks for it (bounded by bytes: app/capacity.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
 
@@ -26,13 +24,13 @@ import plotly
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import session, step_payload, ui
+from . import limits, session, step_payload, ui
+from .capacity import ByteCache
 from .cell_views import CellView
 from .step_payload import StepSpec, StepText
 
 FRONTEND = Path(__file__).parent / "frontend"
 STATIC = Path(__file__).parent / "static"   # served at /app/static/ (server.enableStaticServing)
-MESSAGE_CACHE_BYTES = 256 * 2**20            # messages kept for all sessions together
 
 
 def serve_plotly() -> Path:
@@ -48,32 +46,7 @@ def serve_plotly() -> Path:
     return target
 
 
-class MessageCache:
-    """Least recently used messages, up to a total number of bytes; safe across sessions' threads."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self.items: OrderedDict[Hashable, bytes] = OrderedDict()
-        self.bytes = 0
-        self.lock = threading.Lock()
-
-    def get(self, key: Hashable, build) -> bytes:
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        message = build()   # outside the lock: another session's view need not wait for this one
-        with self.lock:
-            if key not in self.items:
-                self.items[key] = message
-                self.bytes += len(message)
-                while self.bytes > self.max_bytes and len(self.items) > 1:
-                    _, old = self.items.popitem(last=False)
-                    self.bytes -= len(old)
-        return message
-
-
-MESSAGES = MessageCache(MESSAGE_CACHE_BYTES)
+MESSAGES: ByteCache[bytes] = ByteCache(limits.MESSAGE_CACHE_BYTES, size=len)
 
 
 def fingerprint(cell, xs: np.ndarray, *extra: Hashable) -> tuple:

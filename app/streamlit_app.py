@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app import session, step_view, theme, ui  # noqa: E402  (needs the path above)
+from app import capacity, limits, session, step_view, theme, ui  # noqa: E402  (needs the path above)
 
 VIEWS = Path(__file__).parent / "views"
 ICON = ROOT / "assets" / "icon.png"   # shipped: a classroom may have no internet
@@ -28,6 +28,14 @@ with st.sidebar:
               help="Larger type, full-width figures, only the stepping controls. Step with ← / →.")
     ui.show_messages(messages)
     step_view.preload()   # plotly.js for the step views, fetched while the page computes
+# A tab beyond what this process serves is told so at once (and what to do), instead of queueing
+# behind everyone else's; a tab already in keeps its place.
+if not capacity.admits(capacity.active_sessions(), already_in=session.get("app_admitted")):
+    st.error(f"This server is already serving {limits.MAX_SESSIONS_PER_PROCESS} browser tabs, as many as it "
+             "can keep quick. Try again in a few minutes, or ask whoever runs it to start more copies "
+             "(`make serve REPLICAS=…`, README: Serving a class).", icon=":material/groups:")
+    st.stop()
+session.put("app_admitted", True)
 if ui.presenting():
     st.html(theme.PRESENT_CSS)
 session.write_link({"present": "1"} if ui.presenting() else {},

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from app import cell_views, figures, step_payload, step_view
+from app import cell_views, figures, step_payload
 from app.step_payload import StepSpec, StepText
 from gru_core import CONVENTIONS, GRU
 
@@ -81,13 +81,3 @@ def test_size_of_the_largest_views():
     assert size < 16 * 2048 * 256 * 4          # 15 arrays of T × H float32, and the figures
     _, bits = view(T=1025, H=16)
     assert len(step_payload.build(StepSpec(bits))) < 1.5e6
-
-
-def test_message_cache_is_bounded_by_bytes():
-    cache = step_view.MessageCache(max_bytes=100)
-    built = []
-    for k in range(5):
-        cache.get(k, lambda k=k: built.append(k) or bytes(40))
-    assert cache.bytes <= 100 and len(cache.items) == 2
-    cache.get(4, lambda: built.append("again") or bytes(40))
-    assert "again" not in built   # a hit is not rebuilt

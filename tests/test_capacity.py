@@ -1,0 +1,49 @@
+"""A process serves a bounded number of tabs, and its shared caches are bounded by bytes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import capacity, limits
+
+sys.path.insert(0, str(Path(__file__).parent / "app"))
+
+
+def test_a_new_tab_beyond_the_bound_is_refused_a_tab_already_in_is_not():
+    n = limits.MAX_SESSIONS_PER_PROCESS
+    assert capacity.admits(n, already_in=False)
+    assert not capacity.admits(n + 1, already_in=False)
+    assert capacity.admits(n + 50, already_in=True)
+    assert capacity.admits(None, already_in=False)      # no count to read: serve
+
+
+def test_a_full_server_says_so_at_once(monkeypatch):
+    from helpers import app
+
+    monkeypatch.setattr(capacity, "active_sessions", lambda: limits.MAX_SESSIONS_PER_PROCESS + 1)
+    at = app()
+    at.run()
+    assert not at.exception
+    assert any("already serving" in e.value and "REPLICAS" in e.value for e in at.error)
+    assert not at.get("bidi_component") or all(el.proto.bytes.startswith(b"GRUSTEP0")
+                                               for el in at.get("bidi_component"))
+    assert not at.title                                  # the page itself was not drawn
+
+
+def test_byte_cache_keeps_to_its_budget_and_reuses_hits():
+    cache = capacity.ByteCache(max_bytes=100, size=len)
+    built = []
+    for k in range(5):
+        cache.get(k, lambda k=k: built.append(k) or bytes(40))
+    assert cache.bytes <= 100 and list(cache.items) == [3, 4]
+    cache.get(4, lambda: built.append("again") or bytes(40))
+    assert "again" not in built
+
+
+@pytest.mark.parametrize("weight", [10, 500])
+def test_one_value_over_budget_is_still_served(weight):
+    cache = capacity.ByteCache(max_bytes=100, size=len)
+    assert len(cache.get("big", lambda: bytes(weight))) == weight
