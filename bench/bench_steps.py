@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -235,5 +234,4 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    threading.current_thread().name = "bench"
     run()
