@@ -81,13 +81,21 @@ def blend_caption(convention: Convention) -> str:
 TRAIN_CONVENTIONS = "pytorch trains torch.nn.GRU; cho2014 the reset-before-the-matrix GRU."
 
 
-def stacking_text(gru, shown: int) -> str:
-    """What stacking means, said of the model on screen (its sizes, and the layer shown)."""
+def stacking_text(gru, shown: int, per_step_readout: bool | None = None) -> str:
+    """What stacking means, said of the model on screen (its sizes, the layer shown, and whether its
+    readout reads every step, None: it has no readout)."""
     L, H, I = gru.num_layers, gru.hidden_size, gru.input_size
+    if per_step_readout:
+        keras = ("In Keras this is return_sequences=True on every GRU layer, the last one included: the "
+                 "readout reads the last layer's h_t at every step.")
+    elif per_step_readout is False:
+        keras = ("In Keras this is return_sequences=True on every GRU layer but the last, whose final state "
+                 "alone goes to the readout.")
+    else:
+        keras = "In Keras every GRU layer but the last needs return_sequences=True for this."
     text = (f"This GRU stacks {L} layers of {H} units. Layer 0 reads the sequence ({I} feature"
             f"{'' if I == 1 else 's'} per step); every layer above reads, at every step, the new state h_t of "
-            f"the layer below, so its input has {H} features. In Keras this is return_sequences=True on "
-            "every GRU layer but the last.")
+            f"the layer below, so its input has {H} features. {keras}")
     if shown > 0:
         text += (f" The input rows shown for layer {shown} are layer {shown - 1}'s h_t, the numbers the two "
                  "layers share.")

@@ -438,16 +438,18 @@ class _Zygote:
 
     def close(self) -> None:
         """Closing the control socket makes the zygote kill its workers and exit."""
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-        if self._proc is not None:
+        # at exit this can run while a warm-up thread is still starting the zygote: work on local
+        # references, so neither side sees the other's half-closed state
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+        proc, self._proc = self._proc, None
+        if proc is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=5)
-            if self._proc.poll() is None:
-                self._proc.kill()
-                self._proc.wait()
-            self._proc = None
+                proc.wait(timeout=5)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 _zygotes: dict[tuple[str, ...], _Zygote] = {}

@@ -203,7 +203,8 @@ view = cell_views.gru_view(lt, gru.convention)
 st.caption(f"{T} steps × {I} feature(s) through {chosen.described}"
            + (f"; showing layer {layer} of {gru.num_layers}." if gru.num_layers > 1 else "."))
 if gru.num_layers > 1 and not ui.presenting():
-    st.markdown(labels.md(labels.stacking_text(gru, layer)))
+    st.markdown(labels.md(labels.stacking_text(
+        gru, layer, None if chosen.readout is None else chosen.readout.per_step)))
 if chosen.readout is not None:
     values = services.readout_values(chosen.readout, trace)
     if not ui.presenting():

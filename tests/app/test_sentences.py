@@ -57,3 +57,15 @@ def test_an_unexpected_fault_is_a_message_not_a_traceback(monkeypatch):
     assert not at.exception
     shown = " ".join(texts(at.error))
     assert "Something went wrong" in shown and "/secret" not in shown
+
+
+def test_stacking_sentence_follows_the_readout_of_the_model_shown():
+    from app import labels
+    from gru_core import GRU
+
+    gru = GRU.random(3, 5, num_layers=2, seed=0)
+    assert "the last one included" in labels.stacking_text(gru, 1, per_step_readout=True)
+    assert "but the last, whose final state alone" in labels.stacking_text(gru, 1, per_step_readout=False)
+    no_readout = labels.stacking_text(gru, 0)
+    assert "but the last needs return_sequences=True" in no_readout and "readout" not in no_readout
+    assert "layer 1 are layer 0's h_t" in labels.stacking_text(gru, 1)
