@@ -138,8 +138,8 @@ def knob_controls(convention) -> tuple[float, float, float]:
     c2.slider("Shift the reset-gate bias", -6.0, 6.0, key=session.widget("abl_dr"), step=0.25,
               help=f"Added to b_ir. Negative pushes r towards 0; r {labels.reset_effect(convention)}.")
     c3.slider("Scale the recurrent weights", 0.0, 2.0, key=session.widget("abl_scale"), step=0.05,
-              help="Multiplies W_hh, all three blocks. At 0 the gates and the candidate see only this "
-                   "step's input; h_t still blends in h_{t-1} through the update gate.")
+              help=labels.md("Multiplies W_hh, all three blocks. At 0 the gates and the candidate see only "
+                                 "this step's input; h_t still blends in h_{t-1} through the update gate."))
     c4.button("Reset", key=session.element("abl_reset"), on_click=reset_knobs, icon=":material/restart_alt:",
               width="stretch")
     return float(session.get("abl_dz")), float(session.get("abl_dr")), float(session.get("abl_scale"))

@@ -38,8 +38,9 @@ def sequence_controls() -> Sequence | None:
     if mode == "numbers":
         st.button("A held-out window of real stock prices, for seed 001's forecaster", icon=":material/show_chart:",
                   key=session.element("seq_real_week"), on_click=load_real_window,
-                  help="20 weeks of one stock's price from the weeks the forecaster never trained on, each "
-                       "relative to the last week's price; the page then shows its forecast and what happened.")
+                  help="20 weeks of one stock's price, each relative to the last of them, followed by a week "
+                       "that was held out of training: the forecaster never had that week's price as a target. "
+                       "The page then shows its forecast and what happened.")
     try:
         if mode == "csv":
             upload = st.file_uploader("CSV: one row per time step, one column per feature (header optional)",

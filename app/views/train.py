@@ -8,7 +8,6 @@ import numpy as np
 import streamlit as st
 
 from app import cell_views, figures, labels, limits, services, session, theme, ui
-from gru_core import registry
 from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
 from gru_core.train import Progress, TrainConfig, plan, train
@@ -19,13 +18,14 @@ CONVENTIONS = ("pytorch", "cho2014")   # the two reset placements; chung2014 is 
 
 
 def harden_note(convention: str) -> str:
-    """What the harden stage costs, read from the shipped adder of that convention (registry)."""
-    stages = registry.shipped_adder(convention).metrics.get("stages", {})
+    """What the harden stage costs, read from the shipped adder of that convention (its file's metrics)."""
+    adder = services.bit_adder(convention)   # cached: not read from its file on every rerun
+    stages = adder.metrics.get("stages", {})
     harden = stages.get("harden", {})
     if not harden.get("seconds"):
         return ""
-    return (f" The shipped {convention} adder (16 units) spent {harden['seconds']:.0f} s on this stage "
-            "on the machine that trained it.")
+    return (f" The shipped {convention} adder ({adder.cell.hidden_size} units) spent {harden['seconds']:.0f} s "
+            "on this stage on the machine that trained it.")
 
 
 def training_controls() -> tuple[ba.BitAddition, TrainConfig]:
@@ -44,7 +44,8 @@ def training_controls() -> tuple[ba.BitAddition, TrainConfig]:
     conv = c6.selectbox("Convention", CONVENTIONS, key=session.widget("tr_conv"), help=labels.TRAIN_CONVENTIONS)
     harden = c7.checkbox(
         f"Then harden on long carry chains ({ba.HARDEN_ITERATIONS:,} more iterations of "
-        f"{ba.HARDEN_BITS}-bit sums): exact at hundreds of bits, not just at the training length.",
+        f"{ba.HARDEN_BITS}-bit sums), which aims to keep it exact at hundreds of bits, not just at the "
+        "training length.",
         key=session.widget("tr_harden"), help=harden_note(conv) or None)
     task = ba.BitAddition(bits=bits, harden=bool(harden))
     config = TrainConfig(hidden_size=int(hidden), lr=float(lr), seed=int(seed), convention=conv,
