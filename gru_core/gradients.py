@@ -108,8 +108,11 @@ def _lstm_step(layer: LSTMLayer, lt, t: int, convention) -> tuple[np.ndarray, np
 
 
 def step_jacobians(layer, lt, t: int, convention: Convention | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(∂s_t/∂s_{t-1} (S, S), ∂s_t/∂x_t (S, I)) for step ``t`` of a recorded layer."""
+    """(∂s_t/∂s_{t-1} (S, S), ∂s_t/∂x_t (S, I)) for step ``t`` of a recorded layer. A GRU layer's
+    Jacobian depends on its convention (where the reset gate acts): pass the cell's."""
     if isinstance(layer, GRULayer):
+        if convention is None:
+            raise ValueError("a GRU layer's Jacobian needs its convention (the cell's .convention)")
         parts, k = _gru_step(layer, lt, t, convention)
         return parts.total, k
     if isinstance(layer, LSTMLayer):

@@ -143,3 +143,17 @@ def test_the_plain_rnns_gradient_vanishes_where_a_gru_built_to_keep_does_not():
     g_gru = gradient_flow(keep, keep.run(xs)).state_norms()
     assert g_rnn[0] < 1e-10 * g_rnn[-1]
     assert g_gru[0] > 0.5 * g_gru[-1]
+
+
+def test_a_gru_step_jacobian_asks_for_its_convention():
+    import numpy as np
+    import pytest
+
+    from gru_core import GRU, gradients
+
+    gru = GRU.random(2, 3, seed=0)
+    lt = gru.run(np.ones((4, 2))).last
+    with pytest.raises(ValueError, match="convention"):
+        gradients.step_jacobians(gru.layers[0], lt, 1)
+    j_state, j_input = gradients.step_jacobians(gru.layers[0], lt, 1, gru.convention)
+    assert j_state.shape == (3, 3) and j_input.shape == (3, 2)
