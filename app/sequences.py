@@ -81,6 +81,34 @@ def parse_numbers(text: str) -> Sequence:
     return Sequence(xs=xs, feature_labels=["x"], step_labels=None)
 
 
+_SEPARATORS = re.compile(r"[,\s;]+")
+
+
+def split_row(line: str) -> list[str]:
+    """One typed line's fields: separated by commas, spaces, tabs or semicolons."""
+    return [tok for tok in _SEPARATORS.split(line.strip()) if tok]
+
+
+def parse_rows(text: str, width: int, source: str = "The input box") -> Sequence:
+    """Typed steps, one per line, ``width`` numbers each (the lab's small input box). Read here, not
+    in the sandbox: it is a few short lines, and every line is data (no header)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    _check_size(len(lines), width)
+    rows = []
+    for k, line in enumerate(lines):
+        fields = split_row(line)
+        if len(fields) != width:
+            raise SequenceError(f"{source}: line {k + 1} has {len(fields)} number(s); each line needs {width}, "
+                                "one per input.")
+        try:
+            rows.append([float(f) for f in fields])
+        except ValueError:
+            raise SequenceError(f"{source}: line {k + 1} ('{line.strip()[:30]}') is not all numbers.") from None
+    xs = np.array(rows, dtype=np.float64)
+    _check_values(xs, source)
+    return Sequence(xs=xs, feature_labels=[f"x[{i}]" for i in range(width)], step_labels=None)
+
+
 def parse_text(text: str) -> Sequence:
     """Characters one-hot: one step per character, one feature per distinct character (sorted)."""
     _check_size(len(text), 0)

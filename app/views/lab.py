@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import cell_views, figures, labels, limits, presets, services, session, step_view, ui
-from app.sequences import SequenceError, parse_csv
+from app.sequences import SequenceError, parse_rows, split_row
 from gru_core import CONVENTIONS, GRU
 from gru_core.tasks import bit_addition as ba
 
@@ -61,7 +61,7 @@ def resize() -> None:
         new[:h, I + H:] = table[:h, old_I + old_H:]                   # biases
         tables[g] = new
     _replace_tables(tables, (session.get("lab_features") + [f"x[{k}]" for k in range(old_I, I)])[:I])
-    rows = [line.split(",") for line in session.get("lab_inputs").strip().splitlines() if line.strip()]
+    rows = [split_row(line) for line in session.get("lab_inputs").splitlines() if line.strip()]
     session.put("lab_inputs", "\n".join(",".join((r + ["0"] * I)[:I]) for r in rows))
 
 
@@ -98,9 +98,7 @@ def tiny_controls() -> tuple[GRU | None, np.ndarray | None]:
     # the edited tables are the new truth: they outlive the editors (another page, a resize)
     session.put("lab_tables", edited)
     try:
-        xs = parse_csv(session.get("lab_inputs").encode(), source="The input box").xs
-        if xs.shape[1] != I:
-            raise SequenceError(f"Each line needs {I} number(s), one per input; the first line has {xs.shape[1]}.")
+        xs = parse_rows(session.get("lab_inputs"), I).xs
         gru = GRU.from_arrays([presets.blocks_to_params(edited["r"], edited["z"], edited["n"], I)], convention)
     except (SequenceError, ValueError) as err:
         ui.error(str(err))

@@ -65,9 +65,14 @@ def test_resizing_keeps_numbers_and_pads_with_zeros():
 def test_bad_input_sequence_is_explained():
     at = lab()
     at.text_area(key="lab_inputs").set_value("1, 0\n2").run()
-    assert not at.exception and any("Row 2 has 1 column" in e for e in texts(at.error))
+    assert not at.exception and any("line 2 has 1 number(s); each line needs 2" in e for e in texts(at.error))
     at.text_area(key="lab_inputs").set_value("1\n2").run()
-    assert any("needs 2 number(s)" in e for e in texts(at.error))
+    assert any("line 1 has 1 number(s)" in e for e in texts(at.error))
+    # a first line that is not numbers is a mistake to point at, not a header to drop silently
+    at.text_area(key="lab_inputs").set_value("a, b\n1, 0").run()
+    assert any("line 1 ('a, b') is not all numbers" in e for e in texts(at.error))
+    at.text_area(key="lab_inputs").set_value("1 0\n0;1\n1,\t1").run()   # spaces, semicolons, tabs
+    assert not texts(at.error)
 
 
 def ablate(at, dz=0.0, dr=0.0, scale=1.0):
