@@ -153,6 +153,10 @@ def uploaded_model(features: int) -> Chosen:
         ui.error(str(err))
         raise NoModel from None
     gru = loaded.gru
+    if is_torch and convention != "pytorch":
+        st.caption(f"A torch.nn.GRU file holds weights that compute the pytorch convention. Shown in {convention}, "
+                   "the same numbers run through other equations: a different network from the one that was "
+                   "saved. Pick pytorch to see the saved network.")
     if not is_torch:
         st.caption(f"This Keras model computes the {gru.convention.name} convention (reset_after="
                    f"{gru.convention.reset_after_matmul}), so that is how it is shown.")
