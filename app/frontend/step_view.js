@@ -517,7 +517,20 @@ if (!window.__gruGateLabKeys) {
 }
 
 // -- Streamlit's entry point: called with each new message; returns what to do when it goes -------
+const mounted = new WeakMap();   // parent element -> what was drawn in it
+
+function unmount(parentElement) {
+  const previous = mounted.get(parentElement);
+  if (previous) {
+    mounted.delete(parentElement);
+    previous();
+  }
+}
+
 export default function ({ data, parentElement }) {
+  // Streamlit may call this again with new data in the same place without the previous cleanup
+  // (seen in a fragment's rerun): take the old view down first, or the views pile up
+  unmount(parentElement);
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data || []);
   if (new TextDecoder().decode(bytes.subarray(0, 8)) === "GRUSTEP0") {   // step_view.preload
     loadPlotly(new TextDecoder().decode(bytes.subarray(8))).catch(() => {});
@@ -532,14 +545,17 @@ export default function ({ data, parentElement }) {
     box.className = "gsv-message";
     box.textContent = "The step view could not read what the server sent. Reload the page.";
     parentElement.appendChild(box);
-    return () => box.remove();
+    const remove = () => box.remove();
+    mounted.set(parentElement, remove);
+    return () => unmount(parentElement);
   }
   views.set(view.root, view);
   view.show(view.t, view.unit, true);
   view.draw();
-  return () => {
+  mounted.set(parentElement, () => {
     views.delete(view.root);
     if (activeRoot === view.root) activeRoot = null;
     view.destroy();
-  };
+  });
+  return () => unmount(parentElement);
 }

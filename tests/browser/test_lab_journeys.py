@@ -26,20 +26,25 @@ def test_a_knob_changes_the_heatmaps_and_the_accuracy(page, app_url):
     wait_idle(page)
     page.wait_for_function(Z_OF_HEATMAPS)
     before = page.evaluate(Z_OF_HEATMAPS)
-    metric = page.locator("[data-testid='stMetricValue']").first
+    metric = page.get_by_test_id("stMetric").filter(has_text="Exact sums").get_by_test_id("stMetricValue")
     assert metric.inner_text() == "100.0 %"
     knob = page.locator("input[type=range][aria-label='Shift the update-gate bias']")
     knob.focus()
     for _ in range(12):                     # 12 × 0.25 = +3.0 on the update-gate bias
         page.keyboard.press("ArrowRight")
     page.wait_for_function(f"() => document.querySelector(\"{KNOB}\").value === '3'")
-    page.wait_for_function("() => document.querySelector('[data-testid=stMetricValue]').innerText !== '100.0 %'")
+    page.wait_for_function("""() => {
+        const m = [...document.querySelectorAll('[data-testid=stMetric]')]
+          .find(e => e.innerText.includes('Exact sums'));
+        return m && m.querySelector('[data-testid=stMetricValue]').innerText !== '100.0 %';
+    }""")
     wait_idle(page)
     checksum = f"(({Z_OF_HEATMAPS})() || []).flat().reduce((a, b) => a + b, 0)"
     before_sum = sum(sum(row) for row in before)
     page.wait_for_function(f"(old) => Math.abs({checksum} - old) > 1e-3", arg=before_sum)
     after = page.evaluate(Z_OF_HEATMAPS)
     assert after != before
+    assert page.locator("[data-testid=step-view]").count() == 1   # the new view replaced the old one
     assert metric.inner_text() != "100.0 %"
     shot(page, "lab_update_bias_plus_3")
     assert not page.errors
