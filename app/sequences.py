@@ -30,8 +30,8 @@ CSV_LIMITS = sandbox.Limits(memory_mb=256, cpu_seconds=5, wall_seconds=15.0, out
 _CSV_PARSER = f"{__name__}:read_csv_arrays"
 _CSV_HINT = "Use plain CSV text: one row per step, one column of numbers per feature."
 
-__all__ = ["MAX_ABS_VALUE", "MAX_CSV_BYTES", "Sequence", "SequenceError", "parse_csv", "parse_numbers",
-           "parse_text", "read_csv_arrays"]
+__all__ = ["MAX_ABS_VALUE", "MAX_CSV_BYTES", "Sequence", "SequenceError", "format_rows", "parse_csv",
+           "parse_numbers", "parse_rows", "parse_text", "read_csv_arrays"]
 
 
 class SequenceError(ValueError):
@@ -64,49 +64,52 @@ def _check_values(values: np.ndarray, where: str) -> None:
         raise SequenceError(f"{where} holds a number larger than {MAX_ABS_VALUE:,.0f} in size; scale it down.")
 
 
+_SEPARATORS = re.compile(r"[,\s;]+")   # between typed numbers: commas, spaces, tabs, semicolons, new lines
+_NUMBER_HINT = "Separate numbers with commas or spaces, e.g. 0.5, -1, 2"
+
+
+def _tokens(text: str) -> list[str]:
+    return [tok for tok in _SEPARATORS.split(text.strip()) if tok]
+
+
+def _number_token(tok: str, where: str) -> float:
+    try:
+        return float(tok)
+    except ValueError:
+        shown = tok if len(tok) <= 20 else tok[:17] + "…"
+        raise SequenceError(f"{where} is '{shown}', which is not a number. {_NUMBER_HINT}") from None
+
+
 def parse_numbers(text: str) -> Sequence:
     """One feature per step: numbers separated by commas, spaces, semicolons or new lines."""
-    tokens = [tok for tok in re.split(r"[,\s;]+", text.strip()) if tok]
+    tokens = _tokens(text)
     _check_size(len(tokens), 1)
-    values = []
-    for i, tok in enumerate(tokens):
-        try:
-            values.append(float(tok))
-        except ValueError:
-            shown = tok if len(tok) <= 20 else tok[:17] + "…"
-            raise SequenceError(f"Step {i} is '{shown}', which is not a number. Separate numbers "
-                                "with commas or spaces, e.g. 0.5, -1, 2") from None
-    xs = np.array(values, dtype=np.float64)[:, None]
+    xs = np.array([_number_token(tok, f"Step {i}") for i, tok in enumerate(tokens)], dtype=np.float64)[:, None]
     _check_values(xs, "The sequence")
     return Sequence(xs=xs, feature_labels=["x"], step_labels=None)
 
 
-_SEPARATORS = re.compile(r"[,\s;]+")
-
-
-def split_row(line: str) -> list[str]:
-    """One typed line's fields: separated by commas, spaces, tabs or semicolons."""
-    return [tok for tok in _SEPARATORS.split(line.strip()) if tok]
-
-
 def parse_rows(text: str, width: int, source: str = "The input box") -> Sequence:
-    """Typed steps, one per line, ``width`` numbers each (the lab's small input box). Read here, not
-    in the sandbox: it is a few short lines, and every line is data (no header)."""
+    """Typed steps, one per line, ``width`` numbers each (the lab's small input box), read by the same
+    rules as :func:`parse_numbers`. Read here, not in the sandbox: a few short lines, every one data."""
     lines = [line for line in text.splitlines() if line.strip()]
     _check_size(len(lines), width)
     rows = []
     for k, line in enumerate(lines):
-        fields = split_row(line)
-        if len(fields) != width:
-            raise SequenceError(f"{source}: line {k + 1} has {len(fields)} number(s); each line needs {width}, "
+        tokens = _tokens(line)
+        if len(tokens) != width:
+            raise SequenceError(f"{source}: line {k + 1} has {len(tokens)} number(s); each line needs {width}, "
                                 "one per input.")
-        try:
-            rows.append([float(f) for f in fields])
-        except ValueError:
-            raise SequenceError(f"{source}: line {k + 1} ('{line.strip()[:30]}') is not all numbers.") from None
+        rows.append([_number_token(tok, f"{source}: line {k + 1}, number {j + 1}") for j, tok in enumerate(tokens)])
     xs = np.array(rows, dtype=np.float64)
     _check_values(xs, source)
     return Sequence(xs=xs, feature_labels=[f"x[{i}]" for i in range(width)], step_labels=None)
+
+
+def format_rows(xs: np.ndarray) -> str:
+    """(T, I) numbers as :func:`parse_rows` reads them back: one line per step, exactly."""
+    return "\n".join(", ".join(str(int(v)) if float(v).is_integer() else repr(float(v)) for v in row)
+                     for row in xs)
 
 
 def parse_text(text: str) -> Sequence:

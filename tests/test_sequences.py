@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.limits import MAX_STEPS
-from app.sequences import SequenceError, parse_csv, parse_numbers, parse_text
+from app.sequences import SequenceError, format_rows, parse_csv, parse_numbers, parse_rows, parse_text
 
 
 def test_numbers_commas_spaces_newlines():
@@ -22,6 +22,22 @@ def test_numbers_commas_spaces_newlines():
 def test_bad_numbers(text, fragment):
     with pytest.raises(SequenceError, match=fragment):
         parse_numbers(text)
+
+
+def test_typed_rows_read_like_typed_numbers_and_round_trip():
+    s = parse_rows("1, 2\n\n-4.5;5e-1\n0.1\t7", 2)
+    np.testing.assert_array_equal(s.xs, [[1, 2], [-4.5, 0.5], [0.1, 7]])
+    np.testing.assert_array_equal(parse_rows(format_rows(s.xs), 2).xs, s.xs)   # exactly, not rounded
+    assert format_rows(s.xs) == "1, 2\n-4.5, 0.5\n0.1, 7"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "empty"), ("x, y\n1, 2", "line 1, number 1 is 'x'"), ("1, 2\n3", "line 2 has 1 number"),
+    ("1, nan", "not a finite number"), ("1, 2e7", "larger than 1,000,000"),
+])
+def test_bad_typed_rows(text, fragment):
+    with pytest.raises(SequenceError, match=fragment):
+        parse_rows(text, 2)
 
 
 def test_text_is_one_hot():

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import cell_views, figures, labels, limits, presets, services, session, step_view, ui
-from app.sequences import SequenceError, parse_rows, split_row
+from app.sequences import SequenceError, format_rows, parse_rows
 from gru_core import CONVENTIONS, GRU
 from gru_core.tasks import bit_addition as ba
 
@@ -48,7 +48,9 @@ def fit_preset_to(convention) -> None:
 
 
 def resize() -> None:
-    """New sizes keep every number (as edited) that still has a place; new ones start at 0."""
+    """New sizes keep every number (as edited) that still has a place; new ones start at 0. The typed
+    inputs, after a change of inputs per step, are read as the page reads them and written back with
+    that many numbers per line."""
     H, I = int(session.get("lab_hidden")), int(session.get("lab_input_size"))
     old_I = len(session.get("lab_features"))
     tables = {}
@@ -61,8 +63,15 @@ def resize() -> None:
         new[:h, I + H:] = table[:h, old_I + old_H:]                   # biases
         tables[g] = new
     _replace_tables(tables, (session.get("lab_features") + [f"x[{k}]" for k in range(old_I, I)])[:I])
-    rows = [split_row(line) for line in session.get("lab_inputs").splitlines() if line.strip()]
-    session.put("lab_inputs", "\n".join(",".join((r + ["0"] * I)[:I]) for r in rows))
+    if I == old_I:
+        return
+    try:
+        xs = parse_rows(session.get("lab_inputs"), old_I).xs
+    except SequenceError:
+        return  # text that does not parse is kept as typed; the page says what is wrong with it
+    padded = np.zeros((xs.shape[0], I))
+    padded[:, :min(I, old_I)] = xs[:, :I]
+    session.put("lab_inputs", format_rows(padded))
 
 
 def tiny_controls() -> tuple[GRU | None, np.ndarray | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app, step_figure, step_heatmaps, step_view, texts
+from helpers import app, decode, step_figure, step_heatmaps, step_view, texts
 
 from app import labels, presets
 from app.sequences import parse_csv
@@ -70,9 +70,34 @@ def test_bad_input_sequence_is_explained():
     assert any("line 1 has 1 number(s)" in e for e in texts(at.error))
     # a first line that is not numbers is a mistake to point at, not a header to drop silently
     at.text_area(key="lab_inputs").set_value("a, b\n1, 0").run()
-    assert any("line 1 ('a, b') is not all numbers" in e for e in texts(at.error))
-    at.text_area(key="lab_inputs").set_value("1 0\n0;1\n1,\t1").run()   # spaces, semicolons, tabs
+    assert any("line 1, number 1 is 'a', which is not a number" in e for e in texts(at.error))
+    at.text_area(key="lab_inputs").set_value("1 0\n0;1\n1,\t1").run()   # the sequence page's separators
     assert not texts(at.error)
+    np.testing.assert_array_equal(decode_inputs(at), [[1, 0, 1], [0, 1, 1]])
+
+
+def decode_inputs(at):
+    return decode(step_figure(at, "lab", "top")["data"][0]["z"])
+
+
+def test_changing_the_inputs_per_step_rewrites_the_typed_rows_and_keeps_bad_text():
+    at = lab()
+    at.text_area(key="lab_inputs").set_value("0.5 1\n-2;3e-1\n\n7,\t0").run()
+    at.number_input(key="lab_input_size").set_value(1).run()
+    assert not at.exception and not texts(at.error)
+    assert at.text_area(key="lab_inputs").value == "0.5\n-2\n7"
+    at.number_input(key="lab_input_size").set_value(2).run()
+    assert at.text_area(key="lab_inputs").value == "0.5, 0\n-2, 0\n7, 0"
+    np.testing.assert_array_equal(decode_inputs(at), [[0.5, -2, 7], [0, 0, 0]])
+    # text that does not parse is kept as typed, and the page says what is wrong
+    at.text_area(key="lab_inputs").set_value("0.5, 1\nx, 2").run()
+    at.number_input(key="lab_input_size").set_value(1).run()
+    assert not at.exception
+    assert at.text_area(key="lab_inputs").value == "0.5, 1\nx, 2"
+    assert texts(at.error)
+    # a header line is not dropped: it is pointed at
+    at.text_area(key="lab_inputs").set_value("price\n1\n2").run()
+    assert any("line 1, number 1 is 'price'" in e for e in texts(at.error))
 
 
 def ablate(at, dz=0.0, dr=0.0, scale=1.0):
