@@ -21,11 +21,18 @@ MAX_CSV_BYTES = 2_000_000
 MAX_LINK_SEQUENCE_CHARS = 20_000   # a typed sequence read from a link
 LINK_SEQUENCE_CHARS = 1_500        # a longer typed sequence stays out of the link it writes
 MAX_INIT_SCALE = 10.0
+DEFAULT_HIDDEN = 8         # the seeded random GRU's hidden units, until a person picks others
+MAX_SEED = 2**32 - 1       # the largest seed a page takes (numpy's and torch's seeds both reach it)
 DEFAULT_NUMBERS = "0, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 1"
 DEFAULT_TEXT = "this is a fantasy book ... i didn't quite enjoy it"
 
 # -- train it yourself -------------------------------------------------------------------------------
 MAX_LIVE_TRAININGS = 2     # at once per server (one per core); others queue (app/training_slots.py)
+TRAIN_HIDDEN_RANGE, TRAIN_DEFAULT_HIDDEN = (2, 32), 16              # hidden units
+TRAIN_BITS_RANGE, TRAIN_DEFAULT_BITS = (2, 16), 8                   # operand bits of the training sums
+TRAIN_ITERATIONS_RANGE, TRAIN_DEFAULT_ITERATIONS = (10, 5_000), 600   # iterations of the learn stage
+TRAIN_ITERATION_STEP = 50
+TRAIN_LEARNING_RATES, TRAIN_DEFAULT_LR = (1e-3, 3e-3, 1e-2, 3e-2), 1e-2   # the rates offered
 
 # -- parameter lab -----------------------------------------------------------------------------------
 LAB_MAX_HIDDEN = 4

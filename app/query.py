@@ -148,11 +148,11 @@ def parse_model(raw: str, messages: list[str], ctx: dict[str, Any]) -> str:
 
 
 def parse_hidden(raw: str, messages: list[str], ctx: dict[str, Any]) -> int:
-    return parse_int(raw, "hidden", 8, 1, limits.MAX_HIDDEN, messages)
+    return parse_int(raw, "hidden", limits.DEFAULT_HIDDEN, 1, limits.MAX_HIDDEN, messages)
 
 
 def parse_seed(raw: str, messages: list[str], ctx: dict[str, Any]) -> int:
-    return parse_int(raw, "seed", 0, 0, 2**32 - 1, messages)
+    return parse_int(raw, "seed", 0, 0, limits.MAX_SEED, messages)
 
 
 def parse_init_scale(raw: str, messages: list[str], ctx: dict[str, Any]) -> float | None:

@@ -97,7 +97,7 @@ TABLE: tuple[Key, ...] = (
     _w("seq_mode", "numbers", url="mode", parse=query.parse_mode),
     _w("seq_text", limits.DEFAULT_NUMBERS, url="seq", parse=query.parse_sequence_text),
     _w("seq_model", "random", url="model", parse=query.parse_model),
-    _w("seq_hidden", 8, url="hidden", parse=query.parse_hidden),
+    _w("seq_hidden", limits.DEFAULT_HIDDEN, url="hidden", parse=query.parse_hidden),
     _w("seq_seed", 0, url="seed", parse=query.parse_seed),
     _w("seq_scale", 1.0, url="scale", parse=query.parse_init_scale,
        doc="initial weights ~ U(−scale/√H, scale/√H): a multiple of torch's own 1/√H"),
@@ -125,7 +125,8 @@ TABLE: tuple[Key, ...] = (
     *_step_keys("why", query.parse_step),
     *_e("why_train", "why_stop", "why_gradients", "why_live_curves"),
     # -- train it yourself --------------------------------------------------------------------
-    _w("tr_hidden", 16), _w("tr_lr", 1e-2), _w("tr_bits", 8), _w("tr_seed", 0), _w("tr_iters", 600),
+    _w("tr_hidden", limits.TRAIN_DEFAULT_HIDDEN), _w("tr_lr", limits.TRAIN_DEFAULT_LR),
+    _w("tr_bits", limits.TRAIN_DEFAULT_BITS), _w("tr_seed", 0), _w("tr_iters", limits.TRAIN_DEFAULT_ITERATIONS),
     _w("tr_conv", "pytorch"), _w("tr_harden", False),
     _v("tr_partial", doc="the run in progress: history and the latest snapshot (kept on Stop)"),
     _v("tr_done", doc="the finished run: history, model, seconds, whether it was stopped"),

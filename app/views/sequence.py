@@ -11,7 +11,7 @@ from app import cell_views, figures, labels, limits, services, session, step_vie
 from app.sequences import Sequence, SequenceError, parse_csv, parse_numbers, parse_text
 from gru_core import GRU, checkpoints
 from gru_core.models import Readout
-from gru_core.tasks.forecast import Forecast
+from gru_core.tasks.forecast import HELD_OUT, Forecast
 
 PAGE = "seq"
 MODE_LABELS = {"numbers": "Numbers", "text": "Text (characters one-hot)", "csv": "CSV upload"}
@@ -19,6 +19,13 @@ MODEL_LABELS = {"random": "Seeded random GRU", "adder": "Shipped bit adder (2 in
                 "trained": "Adder trained in this tab (2 inputs)",
                 "forecast": "Seed 001's stacked GRU, trained on stock prices (1 input)",
                 "upload": "Upload a torch.nn.GRU or a Keras model"}
+# what labelled_split holds out: every window whose target (the week after it) falls in the last
+# HELD_OUT of the weeks; training targets and inputs all come before those weeks
+REAL_WINDOW_HELP = (
+    f"{Forecast().window} consecutive weeks of one stock's price, each relative to the last of them. The week "
+    f"after them, whose price the forecaster predicts, lies in the last {HELD_OUT:.0%} of the weeks, which were "
+    "held out of training: no price from those weeks was a training input or target. The page then shows the "
+    "forecast beside what happened.")
 
 
 class NoModel(Exception):
@@ -38,9 +45,7 @@ def sequence_controls() -> Sequence | None:
     if mode == "numbers":
         st.button("A held-out window of real stock prices, for seed 001's forecaster", icon=":material/show_chart:",
                   key=session.element("seq_real_week"), on_click=load_real_window,
-                  help="20 weeks of one stock's price, each relative to the last of them, followed by a week "
-                       "that was held out of training: the forecaster never had that week's price as a target. "
-                       "The page then shows its forecast and what happened.")
+                  help=REAL_WINDOW_HELP)
     try:
         if mode == "csv":
             upload = st.file_uploader("CSV: one row per time step, one column per feature (header optional)",
@@ -105,7 +110,7 @@ def model_controls(features: int) -> Chosen:
                                "for input of its width.")
     random_model = choice == "random"
     c2.number_input("Hidden units", 1, limits.MAX_HIDDEN, key=session.widget("seq_hidden"), disabled=not random_model)
-    c3.number_input("Seed", 0, 2**32 - 1, key=session.widget("seq_seed"), disabled=not random_model)
+    c3.number_input("Seed", 0, limits.MAX_SEED, key=session.widget("seq_seed"), disabled=not random_model)
     c4.number_input("Initial weight scale", 0.0, limits.MAX_INIT_SCALE, key=session.widget("seq_scale"), step=0.5,
                     disabled=not random_model,
                     help="A multiple of torch.nn.GRU's own initialisation: weights are drawn from "
@@ -127,25 +132,38 @@ def model_controls(features: int) -> Chosen:
     return Chosen(adder.cell, f"the shipped bit adder ({adder.cell!r})", adder.readout)
 
 
+TORCH_SUFFIXES = (".pt", ".pth")
+MODEL_SUFFIXES = (*TORCH_SUFFIXES, ".keras", ".h5", ".hdf5")
+
+
+def torch_upload_in_pytorch() -> None:
+    """A newly uploaded torch file starts in the pytorch convention: its weights are torch.nn.GRU's.
+    (A Keras file says its own convention; another one can still be picked for a torch file.)"""
+    models = [u for u in session.get("seq_model_file") or [] if u.name.lower().endswith(MODEL_SUFFIXES)]
+    if models and models[-1].name.lower().endswith(TORCH_SUFFIXES):
+        session.put("seq_conv", "pytorch")
+
+
 def uploaded_model(features: int) -> Chosen:
     """A torch.nn.GRU state_dict, or a Keras 3 model (.keras, or .weights.h5 with its config), read in
-    the sandbox. A torch file is run in the convention picked; a Keras file says its own."""
+    the sandbox. A torch file starts in the pytorch convention (another can be picked, with a caption
+    saying what that means); a Keras file says its own."""
     checkpoints.prewarm()  # the sandbox imports torch once (~2 s): start it before the file arrives
     uploads = st.file_uploader(
         f"A torch.nn.GRU state_dict (.pt / .pth, saved with torch.save(gru.state_dict(), path)), or a Keras 3 "
         f"model (.keras, or .weights.h5 together with its config .json); at most "
         f"{checkpoints.MAX_CHECKPOINT_BYTES / 1e6:.0f} MB. Files are read in a separate, locked-down process "
         "and nothing in them runs.", type=["pt", "pth", "keras", "h5", "json"], accept_multiple_files=True,
-        key=session.element("seq_model_file"))
+        key=session.element("seq_model_file"), on_change=torch_upload_in_pytorch)
     # the newest model file counts (the box keeps earlier ones until they are removed), with the newest config
-    models = [u for u in uploads or [] if u.name.lower().endswith((".pt", ".pth", ".keras", ".h5", ".hdf5"))]
+    models = [u for u in uploads or [] if u.name.lower().endswith(MODEL_SUFFIXES)]
     configs = [u for u in uploads or [] if u.name.lower().endswith(".json")]
     if not models:
         st.info("Upload a model file to run your own GRU." + (" A .json config needs its .weights.h5 beside it."
                                                                if configs else ""), icon=":material/upload:")
         raise NoModel
     main, config = models[-1], (configs[-1].getvalue() if configs else None)
-    is_torch = main.name.lower().endswith((".pt", ".pth"))
+    is_torch = main.name.lower().endswith(TORCH_SUFFIXES)
     convention = ui.convention_picker("seq_conv").name if is_torch else "pytorch"  # a Keras file says its own
     try:
         loaded = services.uploaded_model(main.getvalue(), main.name, config, convention)

@@ -18,7 +18,7 @@ def test_recurrent_scale_help_says_what_zero_does():
     at = page("lab")
     at.segmented_control(key="lab_mode").set_value("ablate").run()
     help_text = at.slider(key="abl_scale").help
-    assert "cuts the memory" not in help_text and "still blends in h_{t-1}" in help_text
+    assert "cuts the memory" not in help_text and "still blends in $h_{t-1}$" in help_text
     assert "bias included" in at.slider(key="abl_dr").help   # pytorch: r scales b_hn too
 
 
@@ -69,3 +69,19 @@ def test_stacking_sentence_follows_the_readout_of_the_model_shown():
     no_readout = labels.stacking_text(gru, 0)
     assert "but the last needs return_sequences=True" in no_readout and "readout" not in no_readout
     assert "layer 1 are layer 0's h_t" in labels.stacking_text(gru, 1)
+
+
+def test_real_window_help_says_what_was_held_out_and_it_is_so():
+    from gru_core.tasks.forecast import HELD_OUT, Forecast
+
+    help_text = page("sequence").button(key="seq_real_week").help
+    assert "never trained on" not in help_text
+    assert f"{Forecast().window} consecutive weeks" in help_text
+    assert f"lies in the last {HELD_OUT:.0%} of the weeks, which were held out of training" in help_text
+    # what the help says: every held-out window forecasts a week after every week any training window
+    # used (as input or as target), for each stock
+    split = Forecast().labelled_split()
+    last_trained = {}
+    for ticker, week in split["train"][2]:
+        last_trained[ticker] = max(week, last_trained.get(ticker, week))
+    assert all(week > last_trained[ticker] for ticker, week in split["held_out"][2])

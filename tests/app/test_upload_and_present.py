@@ -86,3 +86,23 @@ def test_bad_present_value_warns():
     at = app(present="maybe")
     at.run()
     assert any("present=maybe" in w for w in texts(at.warning))
+
+
+def test_a_torch_file_starts_in_pytorch_and_another_convention_says_what_it_means():
+    torch.manual_seed(0)
+    m = torch.nn.GRU(1, 5)
+    at = app(seq="1,2,3,4,5,6", conv="cho2014")   # a convention picked for the random GRU first
+    at.switch_page("views/sequence.py")
+    at.run()
+    assert at.segmented_control(key="seq_conv").value == "cho2014"
+    at.selectbox(key="seq_model").set_value("upload").run()
+    at.file_uploader(key="seq_model_file").set_value(("gru.pt", saved(m.state_dict()),
+                                                      "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.segmented_control(key="seq_conv").value == "pytorch"
+    xs = np.arange(1, 7, dtype=np.float64)[:, None]
+    np.testing.assert_allclose(step_heatmaps(at, "seq")[3], GRU.from_torch(m).run(xs).last.h.T, atol=1e-6)
+    assert not any("a different network" in c for c in texts(at.caption))
+    at.segmented_control(key="seq_conv").set_value("chung2014").run()
+    assert not at.exception
+    assert any("Shown in chung2014, the same numbers run through other equations" in c for c in texts(at.caption))
