@@ -103,6 +103,12 @@ def table() -> list[dict[str, Any]]:
              "command": e.command, "metrics": e.metrics()} for e in ENTRIES]
 
 
+def conventions_with_own_adder() -> tuple[str, ...]:
+    """The conventions whose shipped bit adder is a file trained with their own equations (the others
+    get one of these re-expressed, see :func:`shipped_adder`)."""
+    return tuple(dict.fromkeys(e.convention for e in ENTRIES if e.task.name == BitAddition.name))
+
+
 def shipped_adder(convention: str | Convention = "pytorch") -> RecurrentModel:
     """The shipped bit adder for ``convention``.
 

@@ -65,6 +65,15 @@ def test_chung2014_adder_is_the_cho2014_file_flipped():
     assert chung.metrics == cho.metrics
 
 
+def test_conventions_with_their_own_adder_file():
+    own = registry.conventions_with_own_adder()
+    assert own == ("pytorch", "cho2014")
+    for convention in own:   # the shipped adder of each is that file, trained in that convention
+        name = next(e.name for e in registry.ENTRIES if e.task.name == "bit_addition" and e.convention == convention)
+        assert registry.shipped_adder(convention).config == registry.load(name).config
+        assert registry.load(name).config["training"]["convention"] == convention
+
+
 def test_unknown_names_are_explained():
     with pytest.raises(ValueError, match="bit_adder"):
         registry.load("nope")

@@ -8,17 +8,20 @@ import numpy as np
 import streamlit as st
 
 from app import cell_views, figures, labels, limits, services, session, theme, ui
+from gru_core import registry
 from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
 from gru_core.train import Progress, TrainConfig, plan, train
 
 EXAMPLE = (173, 91)           # 8-bit operands: a carry out of all eight columns
 UPDATE_EVERY_S = 0.3          # redraw at most this often: drawing costs far more than one iteration
-CONVENTIONS = ("pytorch", "cho2014")   # the two reset placements; chung2014 is cho2014 relabelled
 
 
 def harden_note(convention: str) -> str:
-    """What the harden stage costs, read from the shipped adder of that convention (its file's metrics)."""
+    """What the harden stage costs, read from the shipped adder trained in that convention (its file's
+    metrics); nothing for a convention whose shipped adder is another one re-expressed."""
+    if convention not in registry.conventions_with_own_adder():
+        return ""
     adder = services.bit_adder(convention)   # cached: not read from its file on every rerun
     stages = adder.metrics.get("stages", {})
     harden = stages.get("harden", {})
@@ -31,17 +34,20 @@ def harden_note(convention: str) -> str:
 def training_controls() -> tuple[ba.BitAddition, TrainConfig]:
     defaults = TrainConfig()
     c1, c2, c3, c4, c5 = st.columns(5)
-    hidden = c1.number_input("Hidden units", 2, 32, key=session.widget("tr_hidden"))
-    lr = c2.select_slider("Learning rate", [1e-3, 3e-3, 1e-2, 3e-2], key=session.widget("tr_lr"))
-    bits = int(c3.number_input("Operand bits", 2, 16, key=session.widget("tr_bits")))
-    seed = c4.number_input("Seed", 0, 2**31 - 1, key=session.widget("tr_seed"))
+    hidden = c1.number_input("Hidden units", *limits.TRAIN_HIDDEN_RANGE, key=session.widget("tr_hidden"))
+    lr = c2.select_slider("Learning rate", list(limits.TRAIN_LEARNING_RATES), key=session.widget("tr_lr"))
+    bits = int(c3.number_input("Operand bits", *limits.TRAIN_BITS_RANGE, key=session.widget("tr_bits")))
+    seed = c4.number_input("Seed", 0, limits.MAX_SEED, key=session.widget("tr_seed"))
     checked = min(bits, ba.CHECKED_BITS)
     iterations = c5.number_input(
-        "Iterations (at most)", 10, 5000, step=50, key=session.widget("tr_iters"),
+        "Iterations (at most)", *limits.TRAIN_ITERATIONS_RANGE, step=limits.TRAIN_ITERATION_STEP,
+        key=session.widget("tr_iters"),
         help=f"Training stops early once every sum of two {checked}-bit numbers is exact (all "
              f"{4 ** checked:,} of them are checked every {ba.BitAddition().check_every} iterations).")
     c6, c7 = st.columns([1, 2])
-    conv = c6.selectbox("Convention", CONVENTIONS, key=session.widget("tr_conv"), help=labels.TRAIN_CONVENTIONS)
+    # the conventions with a shipped adder trained in them: what the harden note quotes is from such a file
+    conv = c6.selectbox("Convention", registry.conventions_with_own_adder(), key=session.widget("tr_conv"),
+                        help=labels.TRAIN_CONVENTIONS)
     harden = c7.checkbox(
         f"Then harden on long carry chains ({ba.HARDEN_ITERATIONS:,} more iterations of "
         f"{ba.HARDEN_BITS}-bit sums), which aims to keep it exact at hundreds of bits, not just at the "
@@ -54,7 +60,9 @@ def training_controls() -> tuple[ba.BitAddition, TrainConfig]:
 
 
 def draw(curves, snapshot, history: list[tuple[int, float, float]], model: RecurrentModel | None,
-         stage: str) -> None:
+         at: int, stage: str) -> None:
+    """The curves of ``history``, and ``model`` (the network after ``at`` iterations, in ``stage``) on the
+    example."""
     fs = ui.font_size()
     arr = np.asarray(history, dtype=np.float64).reshape(-1, 3)
     if arr.size:
@@ -64,7 +72,7 @@ def draw(curves, snapshot, history: list[tuple[int, float, float]], model: Recur
         run = ba.run_addition(model, *EXAMPLE)
         verdict = "right" if run.correct else f"wrong (it says {run.result})"
         with snapshot.container():
-            st.markdown(f"**{EXAMPLE[0]} + {EXAMPLE[1]}** after {len(history)} iterations ({stage}): {verdict}")
+            st.markdown(f"**{EXAMPLE[0]} + {EXAMPLE[1]}** after {at} iterations ({stage}): {verdict}")
             view = cell_views.gru_view(run.trace.last, model.cell.convention)
             st.plotly_chart(figures.heatmaps(view.panels, len(run.target) - 1, font_size=fs), width="stretch",
                             config=theme.PLOTLY_CONFIG)
@@ -75,7 +83,8 @@ def run_training(task: ba.BitAddition, config: TrainConfig, status, bar, curves,
     history: list[tuple[int, float, float]] = []
     total = sum(s.iterations for s in plan(task, config))
     clock = {"last_draw": 0.0}
-    session.put("tr_partial", {"history": history, "model": None})
+    # the snapshot is stored with the iteration and stage it was taken at: on Stop it is what is kept
+    session.put("tr_partial", {"history": history, "model": None, "at": 0, "stage": ""})
     session.drop("tr_done")
 
     def on_progress(p: Progress) -> None:
@@ -84,11 +93,11 @@ def run_training(task: ba.BitAddition, config: TrainConfig, status, bar, curves,
         if now - clock["last_draw"] >= UPDATE_EVERY_S:
             clock["last_draw"] = now
             model = p.snapshot()
-            session.get("tr_partial")["model"] = model  # kept if Stop interrupts this run
+            session.get("tr_partial").update(model=model, at=p.iteration, stage=p.stage)  # kept on Stop
             status.markdown(f"Iteration **{p.iteration}** ({p.stage}) · loss {p.loss:.4f} · "
                             f"batch exact {100 * p.accuracy:.0f} %")
             bar.progress(min(1.0, p.iteration / total))
-            draw(curves, snapshot, history, model, p.stage)
+            draw(curves, snapshot, history, model, p.iteration, p.stage)
 
     def waiting(place: int) -> None:
         status.info(f"Live trainings are limited to {limits.MAX_LIVE_TRAININGS} at a time on this server, so "
@@ -106,7 +115,7 @@ def run_training(task: ba.BitAddition, config: TrainConfig, status, bar, curves,
         model = train(task, config, progress=on_progress)
     session.put("app_trained", model)
     session.put("tr_done", {"history": history, "model": model, "seconds": time.perf_counter() - t0,
-                            "stopped": False})
+                            "stopped": False, "at": len(history), "stage": "final"})
     session.drop("tr_partial")
 
 
@@ -114,8 +123,8 @@ def render_result(done: dict, status, bar, curves, snapshot) -> None:
     model, history = done["model"], done["history"]
     n = len(history)
     if done["stopped"]:
-        status.warning(f"Stopped after {n} iterations. The model as it was then is kept for this tab.",
-                       icon=":material/stop_circle:")
+        status.warning(f"Stopped after {n} iterations. Kept for this tab: the model as last drawn, after "
+                       f"iteration {done['at']} ({done['stage']}).", icon=":material/stop_circle:")
     else:
         learn = model.metrics.get("stages", {}).get("learn", {})
         goal = learn.get("stop_check", "the learn stage's goal")
@@ -124,7 +133,7 @@ def render_result(done: dict, status, bar, curves, snapshot) -> None:
         status.success(f"Done: {n} iterations in {done['seconds']:.1f} s ({n / done['seconds']:.0f} per second); "
                        f"{when}.", icon=":material/check_circle:")
     bar.progress(1.0)
-    draw(curves, snapshot, history, model, "final")
+    draw(curves, snapshot, history, model, done["at"], done["stage"])
     if "accuracy" not in done:  # once per trained model, not on every rerun
         done["accuracy"] = {b: ba.exact_sum_accuracy(model, ba.AdditionSample(b, 200, seed=b)) for b in (8, 32, 64)}
     st.markdown("Exact-sum accuracy of this model on 200 random additions: "
@@ -157,7 +166,7 @@ elif stop and (session.get("tr_partial") or {}).get("model") is not None:
     session.drop("tr_partial")
     session.put("app_trained", partial["model"])
     session.put("tr_done", {"history": partial["history"], "model": partial["model"], "seconds": None,
-                            "stopped": True})
+                            "stopped": True, "at": partial["at"], "stage": partial["stage"]})
 
 done = session.get("tr_done")
 if done:

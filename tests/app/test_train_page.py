@@ -44,10 +44,14 @@ def test_training_in_the_page_is_the_core_training_and_reaches_other_pages():
 
 def test_stop_keeps_the_partial_model():
     at = train_page()
-    at.session_state["tr_partial"] = {"history": [(1, 0.7, 0.0)], "model": registry.shipped_adder()}
+    history = [(k, 0.7, 0.0) for k in range(1, 6)]     # 5 iterations ran; the last snapshot was at 3
+    at.session_state["tr_partial"] = {"history": history, "model": registry.shipped_adder(), "at": 3,
+                                      "stage": "learn"}
     at.button(key="tr_stop").click().run()
     assert not at.exception
-    assert any("Stopped after 1 iterations" in w for w in texts(at.warning))
+    assert any("Stopped after 5 iterations" in w and "after iteration 3 (learn)" in w for w in texts(at.warning))
+    # the snapshot shown is the one kept, with its own iteration
+    assert any("after 3 iterations (learn)" in m for m in texts(at.markdown))
     assert at.session_state["app_trained"] is not None
 
 
@@ -87,3 +91,21 @@ def test_a_training_waits_its_turn_and_is_told_its_place(monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert places == [1]                                   # first in line behind the running one
     assert any(s.startswith("Done: 10 iterations") for s in texts(at.success))
+
+
+def test_controls_read_the_limits_and_the_registry():
+    from app import limits
+
+    at = train_page()
+    assert not at.exception
+    hidden, iters = at.number_input(key="tr_hidden"), at.number_input(key="tr_iters")
+    assert (hidden.min, hidden.max, hidden.value) == (*limits.TRAIN_HIDDEN_RANGE, limits.TRAIN_DEFAULT_HIDDEN)
+    assert (iters.min, iters.max, iters.value) == (*limits.TRAIN_ITERATIONS_RANGE, limits.TRAIN_DEFAULT_ITERATIONS)
+    assert at.number_input(key="tr_seed").max == limits.MAX_SEED
+    conv = at.selectbox(key="tr_conv")
+    assert tuple(conv.options) == registry.conventions_with_own_adder()
+    for name in conv.options:   # the harden note quotes the adder trained in that convention, its own size
+        conv.set_value(name).run()
+        adder = registry.shipped_adder(name)
+        note = at.checkbox(key="tr_harden").help
+        assert f"The shipped {name} adder ({adder.cell.hidden_size} units) spent" in note
