@@ -65,6 +65,31 @@ def test_recorded_intermediates_equal_a_step_by_step_recompute(kind):
         np.testing.assert_allclose(lt.h[t], h, atol=1e-13)
 
 
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 1e-5), (np.float64, 1e-12)])
+def test_the_lstm_records_exactly_what_it_sums_in_either_dtype(dtype, tol):
+    """The recurrence works on halved i, f, o rows with b_h· folded into its product (lstm.py): what
+    it records is still W x + b, W h + b and, bit for bit, their sum, and it equals torch in float32
+    as in float64 (saturating weights included)."""
+    module, _ = torch_pair("LSTM", 2, 3, 5, seed=3, big=True)
+    module = module.to(torch.float32 if dtype == np.float32 else torch.float64)
+    cell = LSTM.from_torch(module)
+    assert cell.dtype == dtype
+    xs = (np.random.default_rng(4).normal(size=(11, 3)) * 2).astype(dtype)
+    trace = cell.run(xs)
+    for layer, lt in zip(cell.layers, trace.layers):
+        assert lt.pre.dtype == lt.h.dtype == dtype
+        np.testing.assert_array_equal(lt.pre, lt.input_part + lt.hidden_part)
+        np.testing.assert_allclose(lt.input_part, lt.x @ layer.weight_ih.T + layer.bias_ih, atol=tol, rtol=0)
+        np.testing.assert_allclose(lt.hidden_part, lt.h_prev @ layer.weight_hh.T + layer.bias_hh, atol=tol,
+                                   rtol=0)
+        np.testing.assert_array_equal(lt.h_prev[1:], lt.h[:-1])
+        np.testing.assert_array_equal(lt.c_prev[1:], lt.c[:-1])
+    with torch.no_grad():
+        out, (h_n, c_n) = module(torch.from_numpy(xs))
+    np.testing.assert_allclose(trace.h, out.numpy(), atol=10 * tol, rtol=0)
+    np.testing.assert_allclose(trace.c[-1], c_n[-1].numpy(), atol=10 * tol, rtol=0)
+
+
 @pytest.mark.parametrize("cls", [RNN, LSTM])
 def test_round_trip_to_torch_and_parameter_count(cls):
     cell = cls.random(3, 6, 2, seed=4)

@@ -8,20 +8,19 @@
     h_t = o_t ⊙ tanh(c_t)
 
 The one place the core writes these. σ(a) = ½(1 + tanh(½a)), as in the GRU.
+
+:meth:`LSTMLayer.run` is the hot loop of every LSTM view: ten NumPy calls a step, each into a
+preallocated row (its docstring gives the three exact rewrites that make it that short).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .base import LayerParams, Stack, frozen
 from .trace import RecordedLayer, Trace
-
-if TYPE_CHECKING:
-    pass
 
 GATES = ("i", "f", "g", "o")
 
@@ -57,34 +56,73 @@ class LSTMLayer(LayerParams):
     """One LSTM layer: weight_ih (4H, I), weight_hh (4H, H), biases (4H,); gate rows i, f, g, o."""
 
     BLOCKS = 4
+    # What the recurrence multiplies by, made once (read-only, like the parameters): see run.
+    _half_ih_t: np.ndarray = field(init=False, repr=False, compare=False)  # (I, 4H)    W_i·ᵀ, i f o halved
+    _half_bias_ih: np.ndarray = field(init=False, repr=False, compare=False)  # (4H,)  b_i·, i f o halved
+    _half_hh_t: np.ndarray = field(init=False, repr=False, compare=False)  # (H + 1, 4H) W_h·ᵀ over b_h·, halved
+    _gate_scale: np.ndarray = field(init=False, repr=False, compare=False)  # (4H,) ½ for i, f, o; 1 for g
+    _gate_shift: np.ndarray = field(init=False, repr=False, compare=False)  # (4H,) ½ for i, f, o; 0 for g
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        H, dt = self.hidden_size, self.dtype
+        scale = np.full(4 * H, 0.5, dt)
+        scale[2 * H:3 * H] = 1.0                                         # the g block is not halved
+        shift = np.where(scale == 1.0, 0.0, 0.5).astype(dt)
+        half_hh_t = np.empty((H + 1, 4 * H), dt)
+        np.multiply(self._weight_hh_t, scale, out=half_hh_t[:H])
+        np.multiply(self.bias_hh, scale, out=half_hh_t[H])
+        for name, a in (("_half_ih_t", self._weight_ih_t * scale), ("_half_bias_ih", self.bias_ih * scale),
+                        ("_half_hh_t", half_hh_t), ("_gate_scale", scale), ("_gate_shift", shift)):
+            a.flags.writeable = False
+            object.__setattr__(self, name, a)
 
     def run(self, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> LSTMLayerTrace:
-        """Run over ``xs`` (T, I) from ``h0``, ``c0`` (H,), recording every step."""
+        """Run over ``xs`` (T, I) from ``h0``, ``c0`` (H,), recording every step.
+
+        Three exact rewrites keep the loop at ten NumPy calls a step, each into a preallocated row:
+
+        * The rows of i, f and o are multiplied by ½ beforehand, so the recurrence adds up ½a for
+          those blocks (and a for g) and one tanh call gives tanh(½a) | tanh(a) for all four; one
+          multiply and one add then make σ(a) = ½ tanh(½a) + ½ and leave g = tanh(a) · 1 + 0.
+          Halving is exact in binary floating point (short of subnormal numbers), so doubling the
+          recorded input_part and hidden_part afterwards gives exactly W x + b and W h + b.
+        * b_h· is the last row of the recurrent matrix and every h_{t-1} is followed by a 1, so one
+          product gives W_h· h_{t-1} + b_h·.
+        * The pre-activation is summed into the gates' row and activated in place; the recorded
+          ``pre`` is the same sum, input_part + hidden_part, taken once for all steps afterwards.
+        """
         x = np.array(xs, dtype=self.dtype)                               # (T, I), a copy
         T, H, dt = x.shape[0], self.hidden_size, self.dtype
-        input_part = x @ self._weight_ih_t + self.bias_ih                # (T, 4H) all steps at once
-        hs, cs = np.empty((T + 1, H), dt), np.empty((T + 1, H), dt)      # h0..hT, c0..cT
-        hs[0], cs[0] = h0, c0
-        hidden_part, pre, gates = (np.empty((T, 4 * H), dt) for _ in range(3))
+        input_part = x @ self._half_ih_t                                 # (T, 4H) all steps at once
+        input_part += self._half_bias_ih
+        hs = np.empty((T + 1, H + 1), dt)                                # h0..hT, each followed by 1
+        hs[:, H] = 1.0
+        hs[0, :H] = h0
+        cs = np.empty((T + 1, H), dt)                                    # c0..cT
+        cs[0] = c0
+        hidden_part, gates = np.empty((T, 4 * H), dt), np.empty((T, 4 * H), dt)
         tanh_c, ig = np.empty(H, dt), np.empty(H, dt)
-        g_, o_ = slice(2 * H, 3 * H), slice(3 * H, 4 * H)
-        # one NumPy call per operation, each into a preallocated row (the GRU's recurrence does the same)
-        rows = zip(hs, hs[1:], cs, cs[1:], input_part, hidden_part, pre, gates)
-        for h, h_new, c, c_new, gi, gh, a, gt in rows:
-            np.dot(h, self._weight_hh_t, out=gh)                         # W_h· h_{t-1}
-            np.add(gh, self.bias_hh, out=gh)                             # … + b_h·
-            np.add(gi, gh, out=a)
-            np.multiply(a, 0.5, out=gt)                                  # i, f, o = σ(a) = ½(1 + tanh(½a)),
-            np.tanh(gt, out=gt)                                          # computed for all four blocks at
-            np.multiply(gt, 0.5, out=gt)                                 # once (fewer calls), then the g
-            np.add(gt, 0.5, out=gt)                                      # block is overwritten:
-            np.tanh(a[g_], out=gt[g_])                                   # g = tanh(a)
-            i, f, g, o = gt[:H], gt[H:2 * H], gt[g_], gt[o_]
-            np.multiply(f, c, out=c_new)                                 # c_t = f ⊙ c_{t-1} + i ⊙ g
-            np.multiply(i, g, out=ig)
-            np.add(c_new, ig, out=c_new)
-            np.tanh(c_new, out=tanh_c)
-            np.multiply(o, tanh_c, out=h_new)                            # h_t = o ⊙ tanh(c_t)
+        w, scale, shift = self._half_hh_t, self._gate_scale, self._gate_shift
+        dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh  # out= passed by position
+        rows = zip(hs, hs[1:, :H], cs, cs[1:], input_part, hidden_part, gates,
+                   *(gates[:, k * H:(k + 1) * H] for k in range(4)))
+        for h, h_new, c, c_new, gi, gh, gt, i, f, g, o in rows:
+            dot(h, w, gh)                           # W_h· h_{t-1} + b_h· (halved for i, f, o)
+            add(gi, gh, gt)                         # the pre-activation: ½a for i, f, o; a for g
+            tanh(gt, gt)                            # tanh(½a) | tanh(a)
+            multiply(gt, scale, gt)                 # i, f, o = σ(a) = ½ tanh(½a) + ½;  g = tanh(a)
+            add(gt, shift, gt)
+            multiply(f, c, c_new)                   # c_t = f ⊙ c_{t-1} + i ⊙ g
+            multiply(i, g, ig)
+            add(c_new, ig, c_new)
+            tanh(c_new, tanh_c)
+            multiply(o, tanh_c, h_new)              # h_t = o ⊙ tanh(c_t)
+        unscale = 1.0 / scale                                            # 2 for i, f, o: exact
+        input_part *= unscale
+        hidden_part *= unscale
+        pre = input_part + hidden_part              # the loop's sums, i, f, o doubled: bit for bit
+        hs = np.ascontiguousarray(hs[:, :H])
         return LSTMLayerTrace(**frozen(x=x, h_prev=hs[:-1], c_prev=cs[:-1], input_part=input_part,
                                        hidden_part=hidden_part, pre=pre, gates=gates, c=cs[1:], h=hs[1:]))
 
