@@ -8,9 +8,13 @@ derivatives once per cell kind, from the recorded intermediates (no autograd, no
 
 Back-propagation through time is then a product of these: the gradient of a loss at the last step
 with respect to s_t is g_t = g_{t+1} J_{t+1}. Its norm against the distance T − 1 − t shows whether a
-cell can learn from inputs far back: the plain RNN's J = diag(1 − h_t²) W_hh shrinks it at every step
-(the vanishing gradient); the GRU has a direct path, the diagonal the update gate sets (z where z
-keeps the old state), and the LSTM its cell path c_{t-1} → c_t, scaled by the forget gate alone.
+cell can learn from inputs far back. For the plain RNN every factor is J = diag(1 − h_t²) W_hh, with
+‖J‖ ≤ ‖W_hh‖ since tanh's slope is at most 1. The product's norm is at most the product of the
+factors' norms, so it shrinks geometrically when those stay below 1 (small recurrent weights, or
+saturated units) — the vanishing gradient — and it can grow instead when W_hh is large and the units
+are not saturated. The GRU has a direct path, the diagonal the update gate sets (z where z keeps the
+old state), and the LSTM its cell path c_{t-1} → c_t, scaled by the forget gate alone: paths whose
+factor is a gate's value, with no W_hh in it, near 1 while the gate keeps.
 
 For the GRU, :func:`gru_jacobian_parts` splits J_t into that keep path, the path through the
 candidate h̃_t, and the path through the update gate itself; the three add up to J_t.
@@ -150,6 +154,8 @@ class GradientFlow:
         return np.linalg.norm(self.state[layer], axis=1)
 
     def input_norms(self) -> np.ndarray:
+        """‖∂L/∂x_t‖ for t = 0 … T − 1 (T,): how strongly the loss depends on the sequence's input at
+        each step, through every layer (the same distance T − 1 − t back)."""
         return np.linalg.norm(self.inputs, axis=1)
 
 

@@ -123,6 +123,7 @@ def test_bptt_through_time_and_layers_equals_autograd(kind, conv, layers):
     loss = (T_(dloss) * states_per_layer[-1][-1][:H]).sum()
     loss.backward()
     np.testing.assert_allclose(flow.inputs, x_t.grad.numpy(), atol=1e-10, rtol=0)
+    np.testing.assert_allclose(flow.input_norms(), np.linalg.norm(x_t.grad.numpy(), axis=1), atol=1e-10, rtol=0)
     for k in range(layers):
         torch_grads = np.stack([st.grad.numpy() for st in states_per_layer[k]])
         # for the LSTM the state is (h_t, c_t), the concatenation each torch step returns
@@ -145,15 +146,24 @@ def test_the_plain_rnns_gradient_vanishes_where_a_gru_built_to_keep_does_not():
     assert g_gru[0] > 0.5 * g_gru[-1]
 
 
-def test_a_gru_step_jacobian_asks_for_its_convention():
-    import numpy as np
-    import pytest
+def test_the_plain_rnns_gradient_can_also_grow():
+    """The factor diag(1 − h_t²) W_hh is not bound to shrink: with W_hh = 1.5 I and the units at 0 (no
+    input, no bias, so tanh's slope is 1) the gradient grows by exactly 1.5 a step going back."""
+    T, H = 20, 3
+    rnn = RNN.from_arrays([{"weight_ih": np.zeros((H, 1)), "weight_hh": 1.5 * np.eye(H),
+                            "bias_ih": np.zeros(H), "bias_hh": np.zeros(H)}])
+    norms = gradient_flow(rnn, rnn.run(np.zeros((T, 1)))).state_norms()
+    np.testing.assert_allclose(norms, np.sqrt(H) * 1.5 ** np.arange(T)[::-1], rtol=1e-12)
 
-    from gru_core import GRU, gradients
 
-    gru = GRU.random(2, 3, seed=0)
-    lt = gru.run(np.ones((4, 2))).last
+@pytest.mark.parametrize("conv", list(CONVENTIONS))
+def test_a_gru_step_jacobian_asks_for_its_convention(conv):
+    """A layer trace does not say which equations made it: step_jacobians refuses a GRU layer without
+    one, with a sentence; jacobians and gradient_flow take it from the cell."""
+    gru = make("gru", conv)
+    trace = gru.run(np.random.default_rng(6).normal(size=(4, 3)))
     with pytest.raises(ValueError, match="convention"):
-        gradients.step_jacobians(gru.layers[0], lt, 1)
-    j_state, j_input = gradients.step_jacobians(gru.layers[0], lt, 1, gru.convention)
-    assert j_state.shape == (3, 3) and j_input.shape == (3, 2)
+        step_jacobians(gru.layers[0], trace.last, 1)
+    j_state, j_input = step_jacobians(gru.layers[0], trace.last, 1, gru.convention)
+    assert j_state.shape == (4, 4) and j_input.shape == (4, 3)
+    np.testing.assert_array_equal(jacobians(gru, trace)[1], j_state)

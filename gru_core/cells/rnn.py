@@ -2,9 +2,12 @@
 
     h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)        weight_ih (H, I), weight_hh (H, H)
 
-The one place the core writes this recurrence. With nothing to keep h_{t-1} but W_hh and tanh's
-slope, a gradient sent back through many steps is multiplied by diag(1 − h_t²) W_hh at each one:
-the vanishing gradient the gated cells were invented to avoid (gru_core/gradients.py measures it).
+The one place the core writes this recurrence. With nothing to carry h_{t-1} forward but W_hh and
+tanh's slope, a gradient sent back through many steps is multiplied by diag(1 − h_t²) W_hh at each
+one. That product shrinks geometrically when the factors' norms stay below 1 (‖W_hh‖ < 1 suffices,
+as the slope is at most 1) — the vanishing gradient the gated cells were invented to avoid — and
+can grow instead when W_hh is large and the units are not saturated (gru_core/gradients.py measures
+it exactly).
 """
 
 from __future__ import annotations
