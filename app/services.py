@@ -69,10 +69,10 @@ def shipped_model(name: str) -> RecurrentModel:
 
 
 def readout_values(readout, trace: Trace) -> np.ndarray:
-    """The readout of a recorded pass: (O,) from the last state for a per-sequence readout, else the
-    last step's (O,) of the per-step outputs."""
-    h = trace.h                                                # (T, H) last layer
-    return readout.logits(h[-1])
+    """The readout's (O,) outputs after the last step of ``trace`` (per step or per sequence alike:
+    gru_core.models.Readout.outputs). Not cached: one (O, H) product on h_T costs less than hashing
+    the trace would, and the trace itself is cached (run_sequence)."""
+    return readout.outputs(trace, last_step=True)
 
 
 def run_sequence(cell, xs: np.ndarray) -> Trace:

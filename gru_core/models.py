@@ -79,6 +79,17 @@ class Readout:
         """The readout formula, the only place it is written: h (..., H) -> (..., O)."""
         return h @ self.weight.T + self.bias
 
+    def outputs(self, trace: Trace, *, last_step: bool = False) -> np.ndarray:
+        """What this readout outputs on a recorded pass, from the last layer's states ``trace.h`` (T, H).
+
+        per step:      (T, O), the output at every step, from every h_t
+        per sequence:  (O,), the one output, from the last state h_T
+        ``last_step=True``: (O,) for either kind, the output after the last step (a per-step
+        readout's last row, computed from h_T alone), the one value a page shows for a sequence.
+        """
+        h = trace.h                                               # (T, H) last layer
+        return self.logits(h if self.per_step and not last_step else h[-1])
+
 
 @dataclass(frozen=True, eq=False)
 class RecurrentModel:
@@ -133,9 +144,9 @@ class RecurrentModel:
         return self.cell.run(xs)
 
     def logits(self, trace: Trace) -> np.ndarray:
-        """Readout of a recorded pass: (T, O) per step, or (O,) per sequence from the last step."""
-        h = trace.h                                               # (T, H) last layer
-        return self.readout.logits(h if self.readout.per_step else h[-1])
+        """Readout of a recorded pass: (T, O) per step, or (O,) per sequence from the last step
+        (:meth:`Readout.outputs`)."""
+        return self.readout.outputs(trace)
 
     def logits_batch(self, xs: np.ndarray) -> np.ndarray:
         """Readout for a batch ``xs`` (B, T, I): (B, T, O) per step, (B, O) per sequence.
