@@ -147,3 +147,20 @@ def carry_finding_text(finding, convention: Convention) -> str:
                     f"{u.old_state_weight:.3f} (that weight is {w} in the {convention.name} convention); "
                     f"{how}")
     return " ".join(text)
+
+
+# -- "Why gates?" (app/views/why_gates.py): the GRU's keep path, in the convention of the GRU shown ----
+def keep_path_text(convention: Convention) -> str:
+    """The GRU's keep path in words: h_{t-1} copied into h_t with the weight the update gate sets."""
+    w = old_state_weight_symbol(convention)
+    keeps = "1" if convention.z_keeps_old else "0"
+    return (f"the keep path copies h_{{t-1}} into h_t with the weight {w} (in the {convention.name} "
+            f"convention z near {keeps} keeps the old state)")
+
+
+def path_names(convention: Convention) -> dict[str, str]:
+    """Legend names of the three parts of the GRU's ∂h_t/∂h_{t-1} (gru_core.gradients.GRUStepParts)."""
+    w = old_state_weight_symbol(convention)
+    return {"keep": f"keep path (h_{{t-1}} copied, weight {w})",
+            "candidate": "through the candidate h̃_t",
+            "gate": "through the update gate's value"}

@@ -124,6 +124,7 @@ TABLE: tuple[Key, ...] = (
     _v("why_live", doc="the three cells trained in this tab: length, and cell -> history, model, held-out MSE"),
     *_step_keys("why", query.parse_step),
     *_e("why_train", "why_stop", "why_gradients", "why_live_curves"),
+    *_e("why_paths", "why_live_gradients"),
     # -- train it yourself --------------------------------------------------------------------
     _w("tr_hidden", limits.TRAIN_DEFAULT_HIDDEN), _w("tr_lr", limits.TRAIN_DEFAULT_LR),
     _w("tr_bits", limits.TRAIN_DEFAULT_BITS), _w("tr_seed", 0), _w("tr_iters", limits.TRAIN_DEFAULT_ITERATIONS),

@@ -33,6 +33,9 @@ HIGHLIGHT_COLOUR = "#CC79A7"  # reddish purple: the chosen unit / strongest carr
 NEUTRAL_COLOUR = "#999999"
 # The three cells on the "Why gates?" page, one colour each wherever they appear
 CELL_COLOURS = {"rnn": "#D55E00", "gru": "#0072B2", "lstm": "#009E73"}
+# The GRU's ∂h_t/∂h_{t-1} split by path (gru_core.gradients.GRUStepParts), each in the colour of what
+# it carries: the keep path copies h_{t-1}, the candidate path goes through h̃_t; their sum is black like h_t.
+PATH_COLOURS = {"all": H_NEW_COLOUR, "keep": H_PREV_COLOUR, "candidate": H_TILDE_COLOUR, "gate": HIGHLIGHT_COLOUR}
 
 # The current-step marker is drawn twice — a dark outline and a light one inside it — so it stands
 # out on every colour of both scales.
