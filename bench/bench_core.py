@@ -3,6 +3,11 @@ exact gradients through time against torch autograd's backward, each in one run.
 
 Both sides: CPU, batch 1, one thread (torch.set_num_threads(1); NumPy's BLAS pinned to one thread
 by bench/run.py before NumPy loads). The two are timed alternately, so machine drift hits both.
+
+torch runs its float32 LSTM as one fused oneDNN kernel (a few µs a step, nothing recorded and no
+Python between steps); its float64 LSTM, and every GRU and RNN, step through ATen operators like
+ours step through NumPy calls. The LSTM float32 rows are therefore also timed against torch with
+oneDNN switched off (marked †): the same kind of per-step loop, for a like-for-like ratio.
 """
 
 from __future__ import annotations
@@ -32,21 +37,29 @@ def _time(fn, repeats: int) -> list[float]:
     return out
 
 
-def measure(T: int, H: int, dtype: torch.dtype, rounds: int = 15, kind: str = "GRU", layers: int = 1) -> dict:
+def measure(T: int, H: int, dtype: torch.dtype, rounds: int = 15, kind: str = "GRU", layers: int = 1,
+            onednn: bool = True) -> dict:
+    """``onednn=False`` times torch with oneDNN switched off (only the float32 LSTM uses it)."""
     torch.manual_seed(0)
     module = getattr(torch.nn, kind)(INPUT_SIZE, H, num_layers=layers, dtype=dtype).eval()
     cell = CELLS[kind].from_torch(module)
     xs = np.random.default_rng(0).normal(size=(T, INPUT_SIZE)).astype(cell.dtype)
     x_t = torch.from_numpy(xs)[:, None, :]
-    with torch.no_grad():
-        assert np.abs(cell.run(xs).h - module(x_t)[0][:, 0].numpy()).max() < (1e-10 if dtype == torch.float64 else 1e-4)
-        ours, theirs = [], []
-        inner = max(1, 2000 // T)
-        for _ in range(rounds):  # alternate so both see the same machine state
-            theirs += _time(lambda: module(x_t), inner)
-            ours += _time(lambda: cell.run(xs), inner)
+    onednn_was = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = onednn_was and onednn
+    try:
+        with torch.no_grad():
+            assert np.abs(cell.run(xs).h - module(x_t)[0][:, 0].numpy()).max() < (1e-10 if dtype == torch.float64
+                                                                                  else 1e-4)
+            ours, theirs = [], []
+            inner = max(1, 2000 // T)
+            for _ in range(rounds):  # alternate so both see the same machine state
+                theirs += _time(lambda: module(x_t), inner)
+                ours += _time(lambda: cell.run(xs), inner)
+    finally:
+        torch.backends.mkldnn.enabled = onednn_was
     t_ours, t_torch = statistics.median(ours), statistics.median(theirs)
-    return {"cell": kind if layers == 1 else f"{kind}×{layers}", "T": T, "H": H,
+    return {"cell": (kind if layers == 1 else f"{kind}×{layers}") + ("" if onednn else "†"), "T": T, "H": H,
             "dtype": str(dtype).replace("torch.", ""), "ours_ms": 1e3 * t_ours,
             "torch_ms": 1e3 * t_torch, "ratio": t_ours / t_torch}
 
@@ -83,16 +96,19 @@ def run() -> list[dict]:
     print(f"   {'cell':>5} {'T':>5} {'H':>4} {'dtype':>8} {'ours ms':>9} {'torch ms':>9} {'ratio':>6}")
     for kind in CELLS:
         for dtype in (torch.float32, torch.float64):
-            for T, H in SHAPES if kind == "GRU" else SHAPES[:2]:
-                r = measure(T, H, dtype, kind=kind)
-                rows.append(r)
-                print(f"   {kind:>5} {T:>5} {H:>4} {r['dtype']:>8} {r['ours_ms']:>9.2f} {r['torch_ms']:>9.2f} "
-                      f"{r['ratio']:>6.2f}")
+            fused = (True, False) if kind == "LSTM" and dtype == torch.float32 else (True,)
+            for onednn in fused:
+                for T, H in SHAPES if kind == "GRU" else SHAPES[:2]:
+                    r = measure(T, H, dtype, kind=kind, onednn=onednn)
+                    rows.append(r)
+                    print(f"   {r['cell']:>5} {T:>5} {H:>4} {r['dtype']:>8} {r['ours_ms']:>9.2f} "
+                          f"{r['torch_ms']:>9.2f} {r['ratio']:>6.2f}")
     for T in (20, 512):   # seed 001's GRU(50) → GRU(50): a 20-week window, and a long sequence
         r = measure(T, 50, torch.float32, kind="GRU", layers=2)
         rows.append(r)
         print(f"   {r['cell']:>5} {T:>5} {50:>4} {r['dtype']:>8} {r['ours_ms']:>9.2f} {r['torch_ms']:>9.2f} "
               f"{r['ratio']:>6.2f}")
+    print("   † torch with oneDNN off: its float32 LSTM then steps through ATen operators, as in float64")
     print("\n== Core: gradients through time (gru_core.gradients.gradient_flow) vs torch forward + backward ==")
     print(f"   {'cell':>5} {'T':>5} {'H':>4} {'ours ms':>9} {'torch ms':>9} {'ratio':>6}")
     for kind in CELLS:
