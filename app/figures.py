@@ -236,25 +236,3 @@ def training_curves(history: np.ndarray, *, font_size: int = theme.FONT_SIZE) ->
                      yaxis2=dict(title=dict(text="accuracy"), overlaying="y", side="right", range=[0, 1.02]))
     layout["margin"]["r"] = 60
     return _figure(data, layout)
-
-
-def gradient_curves(curves: Sequence[tuple[str, np.ndarray, str, bool]], *, marker: int | None = None,
-                    font_size: int = theme.FONT_SIZE) -> go.Figure:
-    """Gradient norm against distance back in time, log scale: one line per (name, norms (T,),
-    colour, dashed). ``norms[d]`` is the norm d steps before the loss; ``marker`` draws a vertical line
-    at that distance (where the first number to add sits)."""
-    data = []
-    for name, norms, colour, dashed in curves:
-        norms = np.asarray(norms, dtype=np.float64)
-        shown = np.where(norms > 0, norms, np.nan)   # an exact zero has no place on a log axis
-        data.append(go.Scatter(x=np.arange(norms.shape[0]), y=shown, name=name, mode="lines",
-                               line=dict(color=colour, width=2.5, dash="dot" if dashed else "solid"),
-                               hovertemplate=f"{name}<br>%{{x}} steps back: %{{y:.3e}}<extra></extra>"))
-    shapes = [] if marker is None else [dict(type="line", xref="x", yref="paper", x0=marker, x1=marker, y0=0, y1=1,
-                                             line=dict(color=theme.NEUTRAL_COLOUR, width=1.5, dash="dash"))]
-    layout = _layout(380, font_size, "gradients", shapes=shapes, legend=dict(orientation="h", y=-0.25),
-                     xaxis=dict(title=dict(text="steps back from the output (distance in time)")),
-                     yaxis=dict(title=dict(text="gradient size ‖∂ output / ∂ state‖"), type="log",
-                                exponentformat="power"))
-    layout["margin"]["b"] = 110
-    return _figure(data, layout)
