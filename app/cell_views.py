@@ -72,12 +72,14 @@ def gru_view(lt: LayerTrace, convention: Convention) -> CellView:
                     start_note=_start_note(lt))
 
 
-def _start_note(lt, states: str = "h_{t-1} is the initial state") -> str:
-    plural = " and " in states
-    zero = not lt.h_prev[0].any() and not getattr(lt, "c_prev", lt.h_prev)[0].any()
-    start = ("which " + ("are" if plural else "is") + " all zeros" if zero
-             else "the " + ("ones" if plural else "one") + " this run was given")
-    return f"At step 0 there is no earlier step: {states}, {start}."
+def _start_note(lt) -> str:
+    """What the state(s) are at step 0 (h_{t-1}, and c_{t-1} for an LSTM), read from the trace."""
+    if hasattr(lt, "c_prev"):
+        zero = not lt.h_prev[0].any() and not lt.c_prev[0].any()
+        start = "which are all zeros" if zero else "the ones this run was given"
+        return f"At step 0 there is no earlier step: h_{{t-1}} and c_{{t-1}} are the initial states, {start}."
+    start = "which is all zeros" if not lt.h_prev[0].any() else "the one this run was given"
+    return f"At step 0 there is no earlier step: h_{{t-1}} is the initial state, {start}."
 
 
 def rnn_view(lt: RNNLayerTrace) -> CellView:
@@ -98,5 +100,5 @@ def lstm_view(lt: LSTMLayerTrace) -> CellView:
               Panel("c", lt.c, STATE, "c · cell state (not bounded: colours stop at ±1)", "c · cell state", "c"),
               Panel("h", lt.h, STATE, "h · new state, from −1 to 1", "h · new state", "h"))
     return CellView(inputs=lt.x, panels=panels, blend=None, equations=equations.lstm(lt),
-                    start_note=_start_note(lt, "h_{t-1} and c_{t-1} are the initial states"))
+                    start_note=_start_note(lt))
 

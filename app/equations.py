@@ -67,8 +67,7 @@ def _gate(name: str, word: str) -> Equation:
 def gru(lt: LayerTrace, convention: Convention) -> Equations:
     """Input, reset gate, update gate, candidate and new state of a GRU layer, in ``convention``'s form."""
     h_prev, h_t = _s("h", "t−1"), _s("h", "t")
-    lines = [Equation("input", "", f"{_s('x', '{t}')} = ({{x:vec}})"),
-             _gate("r", "reset gate"), _gate("z", "update gate")]
+    lines = [_input_line(), _gate("r", "reset gate"), _gate("z", "update gate")]
     if convention.reset_after_matmul:
         lines.append(Equation(
             labels.candidate_caption(convention),

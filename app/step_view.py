@@ -5,7 +5,7 @@ step — once; app/step_payload.py turns that into one message and app/frontend/
 every step from it. The server never hears of the step: t and the unit start where the link (or
 the session) says, then belong to the browser tab (its URL and its session storage).
 
-    step_view.show("add", key=("add", convention, a, b), view=view, top=bits_figure, sentence=text)
+    step_view.show("add", step_view.fingerprint(model.cell, xs), view, top=lambda: bits_figure(run))
 
 ``key`` names what is shown: two calls with the same key show the same thing, so the message is
 built once and shared by every session that asks for it (bounded by bytes: app/capacity.py).
@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import numpy as np
@@ -50,17 +50,12 @@ MESSAGES: ByteCache[bytes] = ByteCache(limits.MESSAGE_CACHE_BYTES, size=len)
 
 
 def fingerprint(cell, xs: np.ndarray, *extra: Hashable) -> tuple:
-    """A key for a view of ``cell`` (any recorded cell) run on ``xs``: a digest of its parameters
-    and of the inputs, which is what fixes every recorded number (a few milliseconds, not a hash of
-    the trace)."""
-    digest = hashlib.blake2b(digest_size=16)
-    for layer in cell.layers:
-        for name, values in sorted(layer.params().items()):
-            digest.update(name.encode())
-            digest.update(np.ascontiguousarray(values).tobytes())
-    digest.update(np.ascontiguousarray(xs).tobytes())
-    digest.update(str(np.shape(xs)).encode())
-    return (type(cell).__name__, getattr(getattr(cell, "convention", None), "name", None), digest.hexdigest(), *extra)
+    """A key for a view of ``cell`` (any recorded cell) run on ``xs``: the cell's own content hash
+    (gru_core: parameters and convention) and a digest of the inputs, which together fix every
+    recorded number (a few milliseconds, not a hash of the trace)."""
+    xs = np.ascontiguousarray(xs)
+    inputs = hashlib.blake2b(xs.tobytes() + str(xs.shape).encode(), digest_size=16).hexdigest()
+    return (cell.fingerprint(), inputs, *extra)
 
 
 @st.cache_resource
@@ -86,26 +81,22 @@ def start(prefix: str) -> tuple[int, int]:
     return int(session.get(f"{prefix}_t")), int(session.get(f"{prefix}_unit"))
 
 
-def spec(prefix: str, view: CellView, *, top: go.Figure | None = None, sentence: StepText | None = None,
-         link: bool = False) -> StepSpec:
+def show(prefix: str, key: Hashable, view: CellView, *, top: Callable[[], go.Figure] | None = None,
+         sentence: Callable[[], StepText] | None = None, link: bool = False) -> None:
+    """Draw the step view of ``view``. ``top`` and ``sentence`` make the figure above it and the
+    per-step sentence; they are called only when the message is built, not on every rerun.
+    ``link``: the page's URL carries ?t= and ?unit= (the browser keeps them up to date; the server
+    reads them once, when a link is opened)."""
     t, unit = start(prefix)
-    return StepSpec(view=view, top=top, sentence=sentence, start_t=t, start_unit=unit, link=link,
-                    present=ui.presenting(), font_size=ui.font_size(), name=prefix,
-                    base_url=str(st.get_option("server.baseUrlPath") or ""))
+    present, font_size = ui.presenting(), ui.font_size()
+    base_url = str(st.get_option("server.baseUrlPath") or "")
 
+    def build() -> bytes:
+        return step_payload.build(StepSpec(
+            view=view, top=top() if top else None, sentence=sentence() if sentence else None, start_t=t,
+            start_unit=unit, link=link, present=present, font_size=font_size, name=prefix, base_url=base_url))
 
-def message(key: Hashable, step_spec: StepSpec) -> bytes:
-    """The message for ``step_spec``, built once per ``key`` and the view's start and look."""
-    full_key = (key, step_spec.name, step_spec.start_t, step_spec.start_unit, step_spec.link,
-                step_spec.present, step_spec.font_size, step_spec.base_url)
-    return MESSAGES.get(full_key, lambda: step_payload.build(step_spec))
-
-
-def show(prefix: str, key: Hashable, view: CellView, *, top: go.Figure | None = None,
-         sentence: StepText | None = None, link: bool = False) -> None:
-    """Draw the step view. ``link``: the page's URL carries ?t= and ?unit= (the browser keeps them
-    up to date; the server reads them once, when a link is opened)."""
-    data = message(key, spec(prefix, view, top=top, sentence=sentence, link=link))
+    data = MESSAGES.get((key, prefix, t, unit, link, present, font_size, base_url), build)
     if link:
         session.write_link({}, drop_params=session.BROWSER_PARAMS)
     _component()(key=session.element(f"{prefix}_steps"), data=data)

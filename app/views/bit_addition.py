@@ -121,9 +121,10 @@ if not ui.presenting():
     st.subheader("Step through time")
 
 
-step_view.show(PAGE, (source, id(model) if source == "trained" else convention.name, a, b), view,
-               top=figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()),
-               sentence=step_sentence(run), link=True)
+step_view.show(PAGE, step_view.fingerprint(model.cell, run.xs, model.readout.weight.tobytes(),  # the bits written
+                                          model.readout.bias.tobytes()), view, link=True,
+               top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()),
+               sentence=lambda: step_sentence(run))
 session.write_link(session.link_values(PAGE, add_a_text=str(a), add_b_text=str(b), add_conv=convention.name))
 
 if not ui.presenting():

@@ -127,7 +127,7 @@ def tiny_gru() -> None:
 
     features = session.get("lab_features")
     step_view.show("lab", step_view.fingerprint(gru, xs, tuple(features or ())), view,
-                   top=figures.inputs(lt.x, None, feature_labels=features, font_size=ui.font_size()))
+                   top=lambda: figures.inputs(lt.x, None, feature_labels=features, font_size=ui.font_size()))
     services.export_buttons(gru, "tiny_gru", session.element("lab_export"), session.element("lab_export_keras"))
 
 
@@ -175,7 +175,7 @@ def ablate() -> None:
     view = cell_views.gru_view(run.trace.last, convention)
 
     step_view.show("abl", step_view.fingerprint(tweaked.cell, run.xs), view,
-                   top=figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
+                   top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
     services.export_buttons(tweaked.cell, "bit_adder_tweaked_gru", session.element("abl_export"),
                             session.element("abl_export_keras"))
 

@@ -240,8 +240,8 @@ if not ui.presenting():
 
 step_view.show(PAGE, step_view.fingerprint(gru, sequence.xs, layer, tuple(sequence.feature_labels),
                                           tuple(sequence.step_labels or ())), view, link=True,
-               top=figures.inputs(lt.x, None, feature_labels=sequence.feature_labels if layer == 0 else None,
-                                  step_labels=sequence.step_labels, font_size=ui.font_size()))
+               top=lambda: figures.inputs(lt.x, None, feature_labels=sequence.feature_labels if layer == 0 else None,
+                                          step_labels=sequence.step_labels, font_size=ui.font_size()))
 values = session.link_values(PAGE, seq_conv=gru.convention.name)
 long_text = session.get("seq_mode") == "csv" or len(values["seq"]) > limits.LINK_SEQUENCE_CHARS
 if long_text:  # a file cannot travel in a link, and a long text would make it unshareable

@@ -58,7 +58,7 @@ def reach_of(model: RecurrentModel, xs: np.ndarray) -> gf.Reach:
     trace = model.cell.run(xs)
     flow = gradients.gradient_flow(model.cell, trace, model.readout.weight[0])   # ∂y/∂h_T = the readout's row
     parts = gradients.gru_jacobian_parts(model.cell, trace) if isinstance(model.cell, GRU) else None
-    return gf.reach(flow, float(model.readout.logits(trace.h[-1])[0]), parts)
+    return gf.reach(flow, float(model.readout.outputs(trace, last_step=True)[0]), parts)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -406,10 +406,10 @@ trace = services.run_sequence(model.cell, xs)
 view = {"rnn": cell_views.rnn_view, "gru": lambda lt: cell_views.gru_view(lt, model.cell.convention),
         "lstm": cell_views.lstm_view}[cell](trace.last)
 step_view.show(PAGE, step_view.fingerprint(model.cell, xs, length), view, link=True,
-               top=figures.inputs(xs, None, feature_labels=["number", "marked"], font_size=fs),
-               sentence=step_sentence(xs))
+               top=lambda: figures.inputs(xs, None, feature_labels=["number", "marked"], font_size=fs),
+               sentence=lambda: step_sentence(xs))
 session.write_link(session.link_values(PAGE))
-value = float(model.readout.logits(trace.h[-1])[0])   # one output, read from the last state
+value = float(model.readout.outputs(trace, last_step=True)[0])   # one output, read from the last state
 truth = float(xs[xs[:, 1] == 1, 0].sum())
 st.markdown(f"After the last step the {NAMES[cell]} answers **{value:.3f}**; the sum of the marked numbers "
             f"is **{truth:.3f}**.")
