@@ -31,6 +31,7 @@ from .cell_views import CellView
 
 MAGIC = b"GRUSTEP1"
 PRELOAD = b"GRUSTEP0"   # followed by plotly.js's path: fetch it now, draw nothing (step_view.preload)
+PARTS = frozenset({"top", "heatmaps", "blend", "equations"})   # the sections a step view can draw
 SPEEDS = {"slow": 1.0, "normal": 4.0, "fast": 25.0}   # steps per second while playing
 PLOTLY_PATH = "app/static/plotly.min.js"               # served by the app itself (app/frontend/__init__)
 
@@ -58,6 +59,8 @@ class StepSpec:
     font_size: int = theme.FONT_SIZE
     base_url: str = ""            # server.baseUrlPath, so plotly.js is fetched from this app
     name: str = "steps"           # the page's prefix: what the browser keeps this view's step under
+    parts: frozenset[str] = PARTS  # which of the view's sections are drawn (a lesson shows a few)
+    clicker: bool = True          # Page Up / Page Down step this view (a lesson keeps them for its own steps)
 
 
 class _Arrays:
@@ -101,21 +104,22 @@ def header(spec: StepSpec) -> tuple[dict, dict[str, np.ndarray]]:
     t0, unit0 = min(max(int(spec.start_t), 0), T - 1), min(max(int(spec.start_unit), 0), H - 1)
     arrays = _Arrays(T)
     figs = []
-    if spec.top is not None:
+    if spec.top is not None and "top" in spec.parts:
         top = _figure_json(spec.top)
         figs.append({"id": "top", "figure": top, "columns": _axis_pairs(top, "heatmap"), "rows": []})
 
-    heat = figures.heatmaps(view.panels, None, font_size=spec.font_size)
-    for trace in heat.data:   # sent once as arrays below, not as base64 inside the figure
-        trace.z = None
-    heat_json = _figure_json(heat)
-    for i, panel in enumerate(view.panels):
-        heat_json["data"][i]["z"] = {"$rows": arrays.add(panel.key, panel.values)}
-    pairs = _axis_pairs(heat_json, "heatmap")
-    figs.append({"id": "heatmaps", "figure": heat_json, "columns": pairs, "rows": pairs})
+    if "heatmaps" in spec.parts:
+        heat = figures.heatmaps(view.panels, None, font_size=spec.font_size)
+        for trace in heat.data:   # sent once as arrays below, not as base64 inside the figure
+            trace.z = None
+        heat_json = _figure_json(heat)
+        for i, panel in enumerate(view.panels):
+            heat_json["data"][i]["z"] = {"$rows": arrays.add(panel.key, panel.values)}
+        pairs = _axis_pairs(heat_json, "heatmap")
+        figs.append({"id": "heatmaps", "figure": heat_json, "columns": pairs, "rows": pairs})
 
     blend_title = None
-    if view.blend is not None:
+    if view.blend is not None and "blend" in spec.parts:
         b = view.blend
         names = {f: arrays.add(_blend_name(view, f), getattr(b, f)) for f in ("old", "candidate", "new", "gate")}
         fig = _figure_json(figures.interpolation(b, t0, titled=False, font_size=spec.font_size))
@@ -124,8 +128,8 @@ def header(spec: StepSpec) -> tuple[dict, dict[str, np.ndarray]]:
         figs.append({"id": "blend", "figure": fig, "columns": [], "rows": [["xaxis", "yaxis"]], "bind": bind})
         blend_title = labels.plotly(f"Step {{t}}: {b.sentence}")
 
-    eqs = view.equations
-    for name, values in eqs.arrays.items():
+    eqs = view.equations if "equations" in spec.parts else None
+    for name, values in (eqs.arrays.items() if eqs else ()):
         arrays.add(name, values)
     sentence = None
     if spec.sentence is not None:
@@ -140,13 +144,13 @@ def header(spec: StepSpec) -> tuple[dict, dict[str, np.ndarray]]:
     head = {
         "name": spec.name, "steps": T, "units": H, "digits": equations.DIGITS,
         "start": {"t": t0, "unit": unit0},
-        "link": spec.link, "present": spec.present, "fontSize": spec.font_size,
+        "link": spec.link, "present": spec.present, "fontSize": spec.font_size, "clicker": spec.clicker,
         "speeds": SPEEDS, "plotly": f"{spec.base_url.rstrip('/')}/{PLOTLY_PATH}".replace("//", "/"),
         "config": theme.PLOTLY_CONFIG,
         "colours": {"outer": theme.STEP_MARKER_OUTER, "inner": theme.STEP_MARKER_INNER,
                     "unit": theme.HIGHLIGHT_COLOUR},
         "figures": figs, "blendTitle": blend_title, "sentence": sentence,
-        "equations": {
+        "equations": None if eqs is None else {
             "heading": f"<b>Unit {{unit}} at step {{t}}</b>: {eqs.title}, with this step's numbers.",
             "startNote": labels.plotly(view.start_note),
             "lines": [{"caption": e.caption, "symbolic": e.symbolic, "numeric": e.numeric} for e in eqs.lines],

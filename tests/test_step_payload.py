@@ -81,3 +81,17 @@ def test_size_of_the_largest_views():
     assert size < 16 * 2048 * 256 * 4          # 15 arrays of T × H float32, and the figures
     _, bits = view(T=1025, H=16)
     assert len(step_payload.build(StepSpec(bits))) < 1.5e6
+
+
+def test_a_view_can_draw_only_some_of_its_parts():
+    """A lesson's compact view: the sections left out are not sent, and what is kept is unchanged."""
+    _, v = view()
+    full, full_arrays = step_payload.header(StepSpec(view=v))
+    head, arrays = step_payload.header(StepSpec(view=v, parts=frozenset({"blend"}), clicker=False))
+    assert [f["id"] for f in head["figures"]] == ["blend"]
+    assert head["equations"] is None and head["clicker"] is False and full["clicker"] is True
+    assert set(arrays) < set(full_arrays)
+    for name, values in arrays.items():
+        np.testing.assert_array_equal(values, full_arrays[name])
+    only_equations, _ = step_payload.header(StepSpec(view=v, parts=frozenset({"equations"})))
+    assert only_equations["figures"] == [] and only_equations["equations"] == full["equations"]

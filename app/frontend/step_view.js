@@ -168,7 +168,8 @@ class StepView {
       if (this.unitInput.value === "") return;
       this.show(this.t, this.clampUnit(this.unitInput.value));
     });
-    if (this.H < 2 || head.present) unitRow.hidden = true;
+    const unitShown = head.equations || head.figures.some((f) => f.id === "heatmaps");
+    if (this.H < 2 || head.present || !unitShown) unitRow.hidden = true;
 
     this.figs = head.figures.map((f) => {
       const box = this.el("div", "gsv-figure", root, { "data-figure": f.id });
@@ -182,15 +183,17 @@ class StepView {
       if (f.id === "top" && head.sentence) this.sentence = this.el("div", "gsv-sentence", root);
       return { spec: f, box, plot, layer, columns, rows };
     });
-    const eq = this.el("div", "gsv-equations", root);
-    this.eqHeading = this.el("div", "gsv-eq-heading", eq);
-    this.eqNote = this.el("div", "gsv-eq-note", eq);
-    this.eqLines = head.equations.lines.map((line) => {
-      const box = this.el("div", "gsv-eq-line", eq);
-      this.el("div", "gsv-eq-caption", box).textContent = line.caption;
-      this.el("div", "gsv-eq-symbolic", box).innerHTML = line.symbolic;
-      return this.el("div", "gsv-eq-numeric", box);
-    });
+    if (head.equations) {
+      const eq = this.el("div", "gsv-equations", root);
+      this.eqHeading = this.el("div", "gsv-eq-heading", eq);
+      this.eqNote = this.el("div", "gsv-eq-note", eq);
+      this.eqLines = head.equations.lines.map((line) => {
+        const box = this.el("div", "gsv-eq-line", eq);
+        this.el("div", "gsv-eq-caption", box).textContent = line.caption;
+        this.el("div", "gsv-eq-symbolic", box).innerHTML = line.symbolic;
+        return this.el("div", "gsv-eq-numeric", box);
+      });
+    }
     this.message = this.el("div", "gsv-message", root, { role: "status" });
     root.addEventListener("pointerdown", () => { activeRoot = root; });
     root.addEventListener("focusin", () => { activeRoot = root; });
@@ -385,9 +388,11 @@ class StepView {
     }
     if (this.blendTitle && head.blendTitle) this.blendTitle.innerHTML = this.fill(head.blendTitle, t, unit);
     if (this.sentence) this.sentence.innerHTML = this.fill(head.sentence, t, unit);
-    this.eqHeading.innerHTML = this.fill(head.equations.heading, t, unit);
-    this.eqNote.innerHTML = t === 0 ? head.equations.startNote : "";
-    head.equations.lines.forEach((line, i) => { this.eqLines[i].innerHTML = this.fill(line.numeric, t, unit); });
+    if (head.equations) {
+      this.eqHeading.innerHTML = this.fill(head.equations.heading, t, unit);
+      this.eqNote.innerHTML = t === 0 ? head.equations.startNote : "";
+      head.equations.lines.forEach((line, i) => { this.eqLines[i].innerHTML = this.fill(line.numeric, t, unit); });
+    }
     const d = this.root.dataset;
     d.t = String(t);
     d.unit = String(unit);
@@ -497,6 +502,7 @@ function onKey(event) {
     view.toggle();
   } else if (KEYS[event.key]) {
     if (inside && target.type === "range") return;   // the slider moves itself, and says so
+    if (!view.head.clicker && event.key.startsWith("Page")) return;   // the page's own steps (a lesson's)
     view.stop();
     view.go(KEYS[event.key]);
   } else {
