@@ -4,14 +4,18 @@ a tweak anywhere only ever works on a copy."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import streamlit as st
 
-from gru_core import GRU, Trace, registry
+from gru_core import GRU, Trace, gradients, registry
 from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
+from gru_core.tasks.adding import sequences
+from gru_core.train import train
 
-from . import limits, session
+from . import gradient_figures, limits, session
 from .capacity import ByteCache
 from .training_slots import TrainingSlots
 
@@ -134,3 +138,38 @@ def export_buttons(gru: GRU, stem: str, torch_key: str, keras_key: str) -> None:
                        on_click="ignore", key=keras_key,
                        help=f"keras.saving.load_model(path): GRU layers with reset_after="
                             f"{gru.convention.reset_after_matmul}{flipped}; the same numbers as here.")
+
+
+# -- "Why gates?": the adding problem's shipped models, one example per length, their gradients ---------
+@st.cache_resource(show_spinner=False, max_entries=8)
+def adding_example(length: int) -> np.ndarray:
+    """One adding-problem sequence (length, 2) float64, the same for every cell (its own seed)."""
+    xs, _ = sequences(np.random.default_rng(2024 + length), 1, length)
+    xs = xs[0].astype(np.float64)
+    xs.flags.writeable = False
+    return xs
+
+
+def adding_model(cell: str, length: int) -> RecurrentModel:
+    return shipped_model(f"adding_{cell}_{length}")
+
+
+@st.cache_resource(show_spinner="Building the models at initialisation…", max_entries=16)
+def adding_untrained(cell: str, length: int) -> RecurrentModel:
+    """The shipped model's architecture with the trainer's own seeded initialisation (0 iterations)."""
+    e = registry.entry(f"adding_{cell}_{length}")
+    return train(e.task, dataclasses.replace(e.config, stage_iterations={"learn": 0}))
+
+
+def gradient_reach(model: RecurrentModel, xs: np.ndarray) -> gradient_figures.Reach:
+    """The gradient of the model's one output y (after the last step) sent back through the recorded pass."""
+    trace = model.cell.run(xs)
+    flow = gradients.gradient_flow(model.cell, trace, model.readout.weight[0])   # ∂y/∂h_T = the readout's row
+    parts = gradients.gru_jacobian_parts(model.cell, trace) if isinstance(model.cell, GRU) else None
+    return gradient_figures.reach(flow, float(model.readout.outputs(trace, last_step=True)[0]), parts)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def adding_reach(cell: str, length: int, trained: bool) -> gradient_figures.Reach:
+    return gradient_reach(adding_model(cell, length) if trained else adding_untrained(cell, length),
+                          adding_example(length))

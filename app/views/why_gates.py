@@ -19,9 +19,9 @@ import streamlit as st
 from app import cell_views, figures, services, session, step_view, theme, ui
 from app import gradient_figures as gf
 from app.step_payload import StepText
-from gru_core import GRU, gradients, registry
+from gru_core import registry
 from gru_core.models import RecurrentModel
-from gru_core.tasks.adding import SOLVED_MSE, sequences
+from gru_core.tasks.adding import SOLVED_MSE
 from gru_core.train import Progress, train
 
 PAGE = "why"
@@ -32,48 +32,15 @@ UPDATE_EVERY_S = 0.3          # and redrawn at most this often
 TIMING_REPEATS = 5            # the recorded forward is timed this many times per model; the fastest counts
 
 
-# -- the numbers (cached: every session sees the same shipped models and the same example) ------------
-@st.cache_resource(show_spinner=False, max_entries=8)
-def example(length: int) -> np.ndarray:
-    """One adding-problem sequence (length, 2) float64, the same for every cell (its own seed)."""
-    xs, _ = sequences(np.random.default_rng(2024 + length), 1, length)
-    xs = xs[0].astype(np.float64)
-    xs.flags.writeable = False
-    return xs
-
-
-@st.cache_resource(show_spinner="Building the models at initialisation…", max_entries=16)
-def untrained(cell: str, length: int) -> RecurrentModel:
-    """The shipped model's architecture with the trainer's own seeded initialisation (0 iterations)."""
-    e = registry.entry(f"adding_{cell}_{length}")
-    return train(e.task, dataclasses.replace(e.config, stage_iterations={"learn": 0}))
-
-
-def shipped(cell: str, length: int) -> RecurrentModel:
-    return services.shipped_model(f"adding_{cell}_{length}")
-
-
-def reach_of(model: RecurrentModel, xs: np.ndarray) -> gf.Reach:
-    """The gradient of the model's one output y (after the last step) sent back through the recorded pass."""
-    trace = model.cell.run(xs)
-    flow = gradients.gradient_flow(model.cell, trace, model.readout.weight[0])   # ∂y/∂h_T = the readout's row
-    parts = gradients.gru_jacobian_parts(model.cell, trace) if isinstance(model.cell, GRU) else None
-    return gf.reach(flow, float(model.readout.outputs(trace, last_step=True)[0]), parts)
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def shipped_reach(cell: str, length: int, trained: bool) -> gf.Reach:
-    return reach_of(shipped(cell, length) if trained else untrained(cell, length), example(length))
-
-
+# -- the numbers (the shipped models, the example and their gradients: cached in app/services.py) ----
 @st.cache_resource(show_spinner="Timing the recorded forward of the twelve models…", max_entries=1)
 def measured_table() -> tuple[dict, str]:
     """The table's columns (each model file's metrics, and the recorded forward timed here) and when."""
     rows = []
     for length in registry.ADDING_LENGTHS:
-        xs = example(length)
+        xs = services.adding_example(length)
         for cell in registry.ADDING_CELLS:
-            model = shipped(cell, length)
+            model = services.adding_model(cell, length)
             model.cell.run(xs)   # once untimed: the first run of a model pays for its caches
             best = float("inf")
             for _ in range(TIMING_REPEATS):
@@ -177,7 +144,7 @@ def estimated_seconds(length: int, iterations: int) -> float:
     """What the shipped models' training took per iteration (their files), times the iterations asked."""
     total = 0.0
     for cell in registry.ADDING_CELLS:
-        m = shipped(cell, length).metrics
+        m = services.adding_model(cell, length).metrics
         total += m["train_seconds"] / max(1, m["iterations"]) * iterations
     return total
 
@@ -196,7 +163,7 @@ def draw_live(live: dict, distance: int, curves_box, grads_box, draw: int | None
     cells = {c: r for c, r in live["cells"].items() if r["history"]}
     if not cells:
         return
-    baseline = shipped("gru", live["length"]).metrics["baseline_mse"]
+    baseline = services.adding_model("gru", live["length"]).metrics["baseline_mse"]
     fig = gf.live_figure({c: live_run(r) for c, r in cells.items()}, baseline, distance, font_size=fs)
     reached = {c: r["reach"] for c, r in cells.items() if r["reach"] is not None}
     grads = gf.reach_figure(gf.cell_curves(reached, None, None, trained_label="trained here"), marker=distance,
@@ -216,14 +183,14 @@ def draw_live(live: dict, distance: int, curves_box, grads_box, draw: int | None
 
 def measure(record: dict, iteration: int, model: RecurrentModel, xs: np.ndarray, distance: int) -> None:
     """The gradient curve of a snapshot (gru_core.gradients on its recorded pass), kept with its iteration."""
-    reached = reach_of(model, xs)
+    reached = services.gradient_reach(model, xs)
     record["reach"] = reached
     record["marks"].append((iteration, float(reached.state[distance])))
 
 
 def train_three(length: int, iterations: int, status, bar, curves_box, grads_box) -> None:
     """Train the three cells here, side by side, through the server's queue; kept in the tab as they learn."""
-    xs, distance = example(length), gf.first_mark_distance(example(length))
+    xs, distance = services.adding_example(length), gf.first_mark_distance(services.adding_example(length))
     session.drop("why_live")
 
     def waiting(place: int) -> None:
@@ -250,7 +217,7 @@ def train_three(length: int, iterations: int, status, bar, curves_box, grads_box
         turns = Lockstep(jobs, SNAPSHOT_EVERY)
         for c, record in turns.records.items():
             live["cells"][c]["history"] = record["history"]   # the same list: the tab keeps what is done
-            start = shipped_reach(c, length, False)            # iteration 0: the same seed, the same weights
+            start = services.adding_reach(c, length, False)            # iteration 0: the same seed, the same weights
             live["cells"][c].update(reach=start, marks=[(0, float(start.state[distance]))])
         turns.start()
         seen = {c: 0 for c in jobs}
@@ -314,8 +281,8 @@ def live_section(length: int, distance: int) -> None:
         return
     if live["state"] == "training" and not start:   # a run that ended without finishing (a Stop)
         live["state"] = "stopped"
-    shown_distance = gf.first_mark_distance(example(live["length"]))
-    xs = example(live["length"])
+    shown_distance = gf.first_mark_distance(services.adding_example(live["length"]))
+    xs = services.adding_example(live["length"])
     for c, r in live["cells"].items():         # a model kept by a Stop: its curve and held-out error, once
         if r["model"] is not None and r["mse"] is None:
             if r["marks"][-1][0] < r["model_at"]:
@@ -325,7 +292,7 @@ def live_section(length: int, distance: int) -> None:
     bar.progress(1.0)
     draw_live(live, shown_distance, curves_box, grads_box)
     words = "; ".join(result_words(c, r) for c, r in live["cells"].items())
-    baseline = shipped("gru", live["length"]).metrics["baseline_mse"]
+    baseline = services.adding_model("gru", live["length"]).metrics["baseline_mse"]
     head = "Stopped" if live["state"] == "stopped" else "Done"
     where = "" if live["length"] == length else f" (at length {live['length']})"
     status.markdown(f"**{head}**{where}: {words}. Always answering 1 scores {baseline:.4f}; solved means below "
@@ -370,15 +337,15 @@ length = session.get("why_length")
 length = length if length in registry.ADDING_LENGTHS else registry.ADDING_LENGTHS[1]
 cell = session.get("why_cell")
 cell = cell if cell in registry.ADDING_CELLS else "gru"
-xs = example(length)
+xs = services.adding_example(length)
 distance = gf.first_mark_distance(xs)
 first = int(gf.marked_steps(xs)[0])
 short = ui.presenting()
 fs = ui.font_size()
 
 st.subheader("How much gradient reaches the past")
-trained = {c: shipped_reach(c, length, True) for c in registry.ADDING_CELLS}
-initial = {c: shipped_reach(c, length, False) for c in registry.ADDING_CELLS}
+trained = {c: services.adding_reach(c, length, True) for c in registry.ADDING_CELLS}
+initial = {c: services.adding_reach(c, length, False) for c in registry.ADDING_CELLS}
 ui.chart(gf.reach_figure(gf.cell_curves(trained, initial, cell), marker=distance, font_size=fs),
          key=session.element("why_gradients"))
 st.markdown(gf.reach_sentence(trained, initial, distance, short=short))
@@ -390,7 +357,7 @@ if not short:
                "times it: the same curve, shifted on the log scale. Hover for the numbers.")
 
 st.subheader("Which path carries the GRU's gradient")
-gru_convention = shipped("gru", length).cell.convention
+gru_convention = services.adding_model("gru", length).cell.convention
 ui.chart(gf.paths_figure(trained["gru"], initial["gru"], gru_convention, marker=distance, font_size=fs),
          key=session.element("why_paths"))
 st.markdown(gf.paths_sentence(trained["gru"], initial["gru"], distance, gru_convention, short=short))
@@ -401,7 +368,7 @@ if not short:
                f"The shipped GRUs compute the {gru_convention.name} convention.")
 
 st.subheader(f"Step through the {NAMES[cell]}")
-model = shipped(cell, length)
+model = services.adding_model(cell, length)
 trace = services.run_sequence(model.cell, xs)
 view = {"rnn": cell_views.rnn_view, "gru": lambda lt: cell_views.gru_view(lt, model.cell.convention),
         "lstm": cell_views.lstm_view}[cell](trace.last)
