@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import cell_views, figures, labels, limits, query, services, session, step_view, ui
-from app.step_payload import StepText
+from app import cell_views, figures, labels, limits, query, services, session, step_texts, step_view, ui
 from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
 
@@ -80,17 +79,6 @@ def render_answer(run: ba.AdditionRun) -> None:
                 f"target = {bits(run.target)}\noutput = {bits(run.output)}", language=None)
 
 
-def step_sentence(run: ba.AdditionRun) -> StepText:
-    """What happens at each step, in words, filled in by the browser from the run's per-step bits."""
-    carry_in = np.concatenate([[0], run.carries[:-1]])
-    return StepText(
-        "<b>Step {t}</b> (bit 2<sup>{t}</sup>): reads <i>a</i><sub>t</sub> = {bit_a:i}, "
-        "<i>b</i><sub>t</sub> = {bit_b:i} with carry in {carry_in:i} → true sum bit {target:i}, "
-        "carry out {carry_out:i}. The network writes <b>{output:i}</b> {right:mark} (readout {logit:s}).",
-        {"bit_a": run.xs[:, 0], "bit_b": run.xs[:, 1], "carry_in": carry_in, "target": run.target,
-         "carry_out": run.carries, "output": run.output, "right": run.output == run.target, "logit": run.logits})
-
-
 def render_carry_finding(finding: ba.CarryFinding, convention) -> None:
     """Which units follow the carry, and how the carry gets from one step to the next — computed
     from the model on screen, so it holds for every model the page can show."""
@@ -124,7 +112,7 @@ if not ui.presenting():
 step_view.show(PAGE, step_view.fingerprint(model.cell, run.xs, model.readout.weight.tobytes(),  # the bits written
                                           model.readout.bias.tobytes()), view, link=True,
                top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()),
-               sentence=lambda: step_sentence(run))
+               sentence=lambda: step_texts.addition(run))
 session.write_link(session.link_values(PAGE, add_a_text=str(a), add_b_text=str(b), add_conv=convention.name))
 
 if not ui.presenting():

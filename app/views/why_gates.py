@@ -16,9 +16,8 @@ from datetime import datetime, timezone
 import numpy as np
 import streamlit as st
 
-from app import cell_views, figures, services, session, step_view, theme, ui
+from app import cell_views, figures, services, session, step_texts, step_view, theme, ui
 from app import gradient_figures as gf
-from app.step_payload import StepText
 from gru_core import registry
 from gru_core.models import RecurrentModel
 from gru_core.tasks.adding import SOLVED_MSE
@@ -310,12 +309,6 @@ def result_words(cell: str, r: dict) -> str:
     return f"{NAMES[cell]} {r['model_at']} iterations, held-out MSE {r['mse']:.4f}{solved}"
 
 
-def step_sentence(xs: np.ndarray) -> StepText:
-    return StepText("<b>Step {t}</b>: the number read is {value}, marked {mark:i} "
-                    "(the output is the sum of the two marked numbers).",
-                    {"value": xs[:, 0], "mark": xs[:, 1]})
-
-
 # -- the page: controls → core → renderers ---------------------------------------------------------
 st.title("Why gates?")
 ui.show_messages(session.read_link(PAGE))
@@ -374,7 +367,7 @@ view = {"rnn": cell_views.rnn_view, "gru": lambda lt: cell_views.gru_view(lt, mo
         "lstm": cell_views.lstm_view}[cell](trace.last)
 step_view.show(PAGE, step_view.fingerprint(model.cell, xs, length), view, link=True,
                top=lambda: figures.inputs(xs, None, feature_labels=["number", "marked"], font_size=fs),
-               sentence=lambda: step_sentence(xs))
+               sentence=lambda: step_texts.adding_problem(xs))
 session.write_link(session.link_values(PAGE))
 value = float(model.readout.outputs(trace, last_step=True)[0])   # one output, read from the last state
 truth = float(xs[xs[:, 1] == 1, 0].sum())
