@@ -17,6 +17,7 @@ from .tasks import Task
 from .tasks.adding import AddingProblem
 from .tasks.bit_addition import BitAddition
 from .tasks.forecast import Forecast
+from .tasks.last_part import LastPart
 from .train import TrainConfig
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -75,12 +76,17 @@ FORECAST = Entry("forecast_stocks", Forecast(),
                  TrainConfig(cell="gru", hidden_size=50, num_layers=2, lr=1e-3, batch_size=32, seed=0),
                  "forecast_stocks.pt")
 
+# Seed 003's reset gate: only the last part of a "review" counts, so the state is washed out at every
+# marker (gru_core.tasks.last_part; the reset finding is computed from this model's recorded gates).
+LAST_PART = Entry("last_part", LastPart(), TrainConfig(hidden_size=6, lr=1e-2, seed=0), "last_part.pt")
+
 # One trained bit adder per reset placement; chung2014 is the cho2014 one re-expressed (shipped_adder).
 ENTRIES: tuple[Entry, ...] = (
     Entry("bit_adder", BitAddition(), TrainConfig(seed=0, convention="pytorch"), "bit_adder.pt"),
     Entry("bit_adder_cho2014", BitAddition(), TrainConfig(seed=0, convention="cho2014"), "bit_adder_cho2014.pt"),
     *_adding_entries(),
     FORECAST,
+    LAST_PART,
 )
 
 

@@ -112,9 +112,10 @@ def task_named(name: str, **settings: Any) -> Task:
     from .adding import AddingProblem
     from .bit_addition import BitAddition
     from .forecast import Forecast
+    from .last_part import LastPart
 
     known: dict[str, Callable[..., Task]] = {BitAddition.name: BitAddition, AddingProblem.name: AddingProblem,
-                                             Forecast.name: Forecast}
+                                             Forecast.name: Forecast, LastPart.name: LastPart}
     if name not in known:
         raise ValueError(f"unknown task {name!r}: expected one of {', '.join(known)}")
     return known[name](**settings)
