@@ -72,6 +72,15 @@ def gru_view(lt: LayerTrace, convention: Convention) -> CellView:
                     start_note=_start_note(lt))
 
 
+def layers_view(trace, convention: Convention) -> CellView:
+    """A stacked GRU seen at once: every layer's new state h, one heatmap per layer (layer 0 first);
+    the equations are the top layer's."""
+    panels = tuple(Panel(f"h_layer{k}", lt.h, STATE, f"h · layer {k}'s new state, from −1 to 1",
+                         f"layer {k} · h", "h") for k, lt in enumerate(trace.layers))
+    return CellView(inputs=trace.layers[0].x, panels=panels, blend=None,
+                    equations=equations.gru(trace.last, convention), start_note=_start_note(trace.last))
+
+
 def _start_note(lt) -> str:
     """What the state(s) are at step 0 (h_{t-1}, and c_{t-1} for an LSTM), read from the trace."""
     if hasattr(lt, "c_prev"):

@@ -10,7 +10,7 @@ import re
 
 from gru_core import Convention
 
-_SUB = re.compile(r"(?<![A-Za-z])(h̃|[hxzrWb])_(\{[^}]*\}|t|[hi][rzn])")
+_SUB = re.compile(r"(?<![A-Za-z])(h̃|[hxzrWab])_(\{[^}]*\}|t|[hi][rzn])")
 SYMBOLS = {"z": "z", "r": "r", "h_tilde": "h̃", "h": "h"}   # each recorded GRU array's symbol
 
 

@@ -32,6 +32,8 @@ def format_value(value: Any) -> str:
     """How a value is written into a link (the inverse of the parsers below)."""
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, Mapping):   # the lesson's answers, the one mapping a link carries
+        return format_answers(value)
     return str(value)
 
 
@@ -182,3 +184,37 @@ def parse_why_cell(raw: str, messages: list[str], ctx: dict[str, Any]) -> str:
 
     return parse_choice(raw, "cell", "gru", tuple(ADDING_CELLS), messages)
 
+
+
+# -- the lesson ---------------------------------------------------------------------------------------
+LESSON_CHAPTERS = 8          # app/lesson.py's CHAPTERS (a test checks the two agree)
+MAX_ANSWER_CHARS = 200       # ?answers= longer than this is not a lesson's progress
+
+
+def parse_lesson(raw: str, messages: list[str], ctx: dict[str, Any]) -> int:
+    """The chapter a teacher's link opens (1-based)."""
+    return parse_int(raw, "lesson", 1, 1, LESSON_CHAPTERS, messages, what="a chapter number", clamp=True)
+
+
+def format_answers(answers: Mapping[int, int]) -> str:
+    """The reader's answers as a link writes them: ``chapter.option`` pairs joined by ``-``, e.g. 1.0-4.11."""
+    return "-".join(f"{c}.{o}" for c, o in sorted(answers.items()))
+
+
+def parse_answers(raw: str, messages: list[str], ctx: dict[str, Any]) -> dict[int, int]:
+    """The answers a link carries back (progress resumed); pairs that do not read are left out, said once.
+    Whether each is right is the page's to compute, from the model: a link only says what was chosen."""
+    if len(raw) > MAX_ANSWER_CHARS:
+        messages.append(f"`answers` is {len(raw)} characters long, more than a lesson's answers; starting afresh.")
+        return {}
+    answers, bad = {}, []
+    for pair in filter(None, raw.split("-")):
+        chapter, _, option = pair.partition(".")
+        if chapter.isdigit() and option.isdigit() and 1 <= int(chapter) <= LESSON_CHAPTERS and int(option) < 1000:
+            answers[int(chapter)] = int(option)
+        else:
+            bad.append(pair[:20])
+    if bad:
+        messages.append(f"`answers` holds {', '.join(f'`{b}`' for b in bad[:3])}, which is not a chapter's answer "
+                        "(chapter.option, e.g. 1.0); the rest of the progress is kept.")
+    return answers

@@ -84,7 +84,8 @@ TABLE: tuple[Key, ...] = (
     _v("app_link_read", frozenset(), doc="pages whose link has been read this session"),
     _v("app_link_messages", dict, doc="per page: what in the link could not be used"),
     _v("app_admitted", False, doc="this tab was let in (app/capacity.py); it keeps its place"),
-    *_e("app_preload"),
+    _v("app_welcomed", False, doc="the first page offered the lesson, and the reader chose"),
+    *_e("app_preload", "app_explore"),
     # -- bit addition -------------------------------------------------------------------------
     _w("add_a_text", str(limits.DEFAULT_A), url="a", parse=query.parse_operand_text("a"), doc="operand a as typed"),
     _w("add_b_text", str(limits.DEFAULT_B), url="b", parse=query.parse_operand_text("b"), doc="operand b as typed"),
@@ -125,6 +126,15 @@ TABLE: tuple[Key, ...] = (
     *_step_keys("why", query.parse_step),
     *_e("why_train", "why_stop", "why_gradients", "why_live_curves"),
     *_e("why_paths", "why_live_gradients"),
+    # -- the lesson -------------------------------------------------------------------------------
+    _w("les_chapter", 1, url="lesson", parse=query.parse_lesson, doc="the chapter shown (1-based)"),
+    _v("les_stage", 0, doc="while presenting: the chapter's step shown (app/lesson.py STAGES)"),
+    Key("les_answers", dict, VALUE, url="answers", parse=query.parse_answers,
+        doc="chapter -> the option the reader chose (checked against the model when shown)"),
+    _w("les_conv", "pytorch"),
+    *(_w(f"les_q{n}") for n in range(1, query.LESSON_CHAPTERS + 1)),
+    *(k for n in range(1, query.LESSON_CHAPTERS + 1) for k in _step_keys(f"les{n}")),
+    *_e("les_back", "les_next", "les_check", "les_retry", "les_gradients"),
     # -- train it yourself --------------------------------------------------------------------
     _w("tr_hidden", limits.TRAIN_DEFAULT_HIDDEN), _w("tr_lr", limits.TRAIN_DEFAULT_LR),
     _w("tr_bits", limits.TRAIN_DEFAULT_BITS), _w("tr_seed", 0), _w("tr_iters", limits.TRAIN_DEFAULT_ITERATIONS),

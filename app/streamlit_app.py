@@ -43,6 +43,7 @@ session.write_link({"present": "1"} if ui.presenting() else {},
 
 pages = [
     st.Page(VIEWS / "bit_addition.py", title="Bit addition", icon=":material/add:", default=True),
+    st.Page(VIEWS / "lesson.py", title="The lesson", icon=":material/school:", url_path="lesson"),
     st.Page(VIEWS / "sequence.py", title="Your sequence", icon=":material/show_chart:", url_path="sequence"),
     st.Page(VIEWS / "why_gates.py", title="Why gates?", icon=":material/timeline:", url_path="why_gates"),
     st.Page(VIEWS / "lab.py", title="Parameter lab", icon=":material/tune:", url_path="lab"),

@@ -60,6 +60,6 @@ PRESENT_CSS = """
 [data-testid="stMain"] h1 { font-size: 2.6rem; }
 [data-testid="stMain"] .katex { font-size: 1.45em; }
 [data-testid="stMain"] button p { font-size: 1.15rem; }
-[data-testid="stMainBlockContainer"] { padding-top: 2rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding-top: 2rem; padding-bottom: 1rem; max-width: 100%; }
 </style>
 """

@@ -26,6 +26,20 @@ def intro(text: str) -> None:
         st.markdown(text)
 
 
+def welcome() -> None:
+    """The first page's choice for someone new: take the lesson, or explore freely (asked once a tab)."""
+    if presenting() or session.get("app_welcomed"):
+        return
+    with st.container(border=True):
+        st.markdown("**New here?** The lesson walks through this app in eight short chapters, each with a "
+                    "live model and a question to predict before the app shows the answer. Or explore freely: "
+                    "every page is in the sidebar.")
+        c1, c2, _ = st.columns([1, 1, 2])
+        c1.page_link("views/lesson.py", label="Take the lesson", icon=":material/school:")
+        c2.button("Explore freely", key=session.element("app_explore"), icon=":material/explore:",
+                  on_click=session.put, args=("app_welcomed", True))
+
+
 def controls_container():
     """Where a page's input controls go: inline normally, folded away while presenting (kept
     rendered, so nothing typed is lost)."""

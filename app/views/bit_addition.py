@@ -83,12 +83,13 @@ def render_carry_finding(finding: ba.CarryFinding, convention) -> None:
     """Which units follow the carry, and how the carry gets from one step to the next — computed
     from the model on screen, so it holds for every model the page can show."""
     st.markdown(labels.md(labels.carry_finding_text(finding, convention)))
-    ui.chart(figures.carry_units(finding.correlation, [u.unit for u in finding.units],
+    0 and ui.chart(figures.carry_units(finding.correlation, [u.unit for u in finding.units],
                                  font_size=ui.font_size()), key=session.element("add_carry"))
 
 
 # -- the page: controls → core → renderers ---------------------------------------------------------
 st.title("Watch a GRU add two numbers")
+ui.welcome()
 link_messages = session.read_link(PAGE, {"hidden_size": services.bit_adder("pytorch").cell.hidden_size})
 ui.show_messages(link_messages)
 with ui.controls_container():

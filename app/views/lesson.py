@@ -1,0 +1,351 @@
+"""The lesson: eight chapters, each a short text, a live view of a real model and a question whose
+answer the app computes from that model (the texts and questions: app/lesson.py).
+
+Progress (which chapters were answered, and how) lives in the tab and in the link (?lesson=N&answers=…),
+so a lesson can be resumed from a link and a teacher can open any chapter. While presenting, a chapter
+shows one of its steps at a time (read, do, predict, reveal) and a clicker's Page Down / Page Up move
+through them and on to the next chapter; ← → still step the live view.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from app import cell_views, figures, labels, presets, services, session, step_texts, step_view, ui
+from app import gradient_figures as gf
+from app import lesson as L
+from gru_core import CONVENTIONS, GRU, Convention, registry
+from gru_core.tasks import bit_addition as ba
+from gru_core.tasks import last_part
+from gru_core.tasks.forecast import Forecast
+
+PAGE = "les"
+EXAMPLE = (45, 27)          # 101101 + 011011: a carry out of all six columns (the bit page's default)
+LONG_CARRY = ((1 << 32) - 1, 1)   # all ones plus one: the carry travels through every column
+UPDATE_PRESET, UPDATE_STEP = "Remember the first input", 5
+WHY_LENGTH = 50
+RESET_MODEL = "last_part"
+
+
+@dataclass
+class Live:
+    """One chapter set up: its text, its live view (drawn by ``draw``) and its question."""
+
+    text: str
+    draw: Callable[[], None]
+    question: L.Question
+    note: str = ""          # under the view: where the model comes from
+
+
+def view_parts(*parts: str) -> frozenset[str]:
+    return frozenset(parts)
+
+
+def focus(n: int, question: L.Question, revealed: bool) -> None:
+    """Open chapter ``n``'s live view where the answer shows, once it is revealed."""
+    t, unit = question.focus if (revealed and question.focus) else (0, 0)
+    session.put(f"les{n}_t", t)
+    session.put(f"les{n}_unit", unit)
+
+
+def only(view: cell_views.CellView, *keys: str) -> cell_views.CellView:
+    """A view with only some of its heatmaps (a lesson's view fits a projector)."""
+    return dataclasses.replace(view, panels=tuple(p for p in view.panels if p.key in keys))
+
+
+# -- the chapters: each sets up its model, its view and its question ---------------------------------
+def adds(n: int, convention: Convention) -> Live:
+    model = services.bit_adder(convention.name)
+    run = services.addition(convention.name, *EXAMPLE)
+    view = cell_views.gru_view(run.trace.last, convention)
+
+    def draw() -> None:
+        step_view.show(f"les{n}", step_view.fingerprint(model.cell, run.xs, "adds"), view, clicker=False,
+                       parts=view_parts("top"), sentence=lambda: step_texts.addition(run),
+                       top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
+    return Live(L.adds_text(model.cell.hidden_size), draw, L.bit_question(run),
+                f"{run.a} + {run.b} = {run.a + run.b}, as the shipped adder (the {convention.name} convention) "
+                f"computes it.")
+
+
+def update_gate(n: int, convention: Convention) -> Live:
+    preset = presets.PRESETS[UPDATE_PRESET]
+    xs = np.array([[float(v) for v in line.split(",")] for line in preset.inputs.splitlines()])
+    gru = GRU.from_arrays([preset.params(convention)], convention)
+    lt = gru.run(xs).last
+    view = only(cell_views.gru_view(lt, convention), "z")
+
+    def draw() -> None:
+        step_view.show(f"les{n}", step_view.fingerprint(gru, xs, "update"), view, clicker=False,
+                       parts=view_parts("blend") if ui.presenting() else view_parts("heatmaps", "blend"))
+    return Live(L.update_text(convention), draw, L.update_question(lt, convention, UPDATE_STEP),
+                f"The Parameter lab's preset “{preset.name}”: {labels.md(preset.describe(convention))}")
+
+
+@st.cache_resource(show_spinner=False)
+def reset_example() -> last_part.ResetExample:
+    return last_part.example(services.shipped_model(RESET_MODEL))
+
+
+def reset_gate(n: int, convention: Convention) -> Live:
+    del convention   # the trained model computes its own
+    model = services.shipped_model(RESET_MODEL)
+    ex = reset_example()
+    view = only(cell_views.gru_view(ex.trace.last, model.cell.convention), "r", "z")
+
+    def draw() -> None:
+        step_view.show(f"les{n}", step_view.fingerprint(model.cell, ex.xs, "reset"), view, clicker=False,
+                       parts=view_parts("top", "heatmaps"),
+                       top=lambda: figures.inputs(ex.xs, None, feature_labels=["value", "marker"],
+                                                  font_size=ui.font_size()))
+    return Live(L.reset_text(model.cell.convention), draw, L.reset_question(ex),
+                f"A GRU of {model.cell.hidden_size} units trained on this task "
+                f"(`{registry.entry(RESET_MODEL).command}`). "
+                f"On the sequence shown the last part sums to {ex.truth:.2f}; it answers {ex.answer:.2f}.")
+
+
+def carry(n: int, convention: Convention) -> Live:
+    model = services.bit_adder(convention.name)
+    run = services.addition(convention.name, *EXAMPLE)
+    finding = services.carry_finding(convention.name)
+    view = only(cell_views.gru_view(run.trace.last, convention), "h")
+
+    def draw() -> None:
+        step_view.show(f"les{n}", step_view.fingerprint(model.cell, run.xs, "carry"), view, clicker=False,
+                       parts=view_parts("top", "heatmaps"), sentence=lambda: step_texts.addition(run),
+                       top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
+    return Live(L.CARRY_TEXT, draw, L.carry_question(finding, model.cell.hidden_size, convention),
+                f"The shipped adder in the {convention.name} convention, on {run.a} + {run.b}.")
+
+
+def why_gates(n: int, convention: Convention) -> Live:
+    del convention   # the shipped networks compute their own
+    trained = {c: services.adding_reach(c, WHY_LENGTH, True) for c in registry.ADDING_CELLS}
+    distance = gf.first_mark_distance(services.adding_example(WHY_LENGTH))
+
+    def draw() -> None:
+        ui.chart(gf.reach_figure(gf.cell_curves(trained, None, "gru"), marker=distance, font_size=ui.font_size()),
+                 key=session.element("les_gradients"))
+    return Live(L.GRADIENT_TEXT, draw, L.gradient_question(trained, gf.NAMES, distance),
+                f"The shipped networks for sequences of {WHY_LENGTH} numbers; the “Why gates?” page has the rest.")
+
+
+def stacking(n: int, convention: Convention) -> Live:
+    del convention
+    model = services.shipped_model(registry.FORECAST.name)
+    xs = forecast_window()
+    trace = services.run_sequence(model.cell, xs)
+    view = cell_views.layers_view(trace, model.cell.convention)
+
+    def draw() -> None:
+        step_view.show(f"les{n}", step_view.fingerprint(model.cell, xs, "stack"), view, clicker=False,
+                       parts=view_parts("heatmaps"))
+    forecast = float(model.readout.outputs(trace, last_step=True)[0])
+    return Live(labels.stacking_text(model.cell, 1, per_step_readout=False), draw, L.stacking_question(trace),
+                f"Seed 001's forecaster on {_forecast_window()[1]}: it forecasts {forecast:+.2%} for the next week.")
+
+
+def conventions(n: int, convention: Convention) -> Live:
+    del convention
+    source, shown = CONVENTIONS["cho2014"], CONVENTIONS["chung2014"]
+    run_from, run_to = (services.addition(c.name, *EXAMPLE) for c in (source, shown))
+    model = services.bit_adder(shown.name)
+    step = L.bit_question(run_from).focus[0]
+    unit = services.carry_finding(source.name).units[0].unit
+    view = only(cell_views.gru_view(run_to.trace.last, shown), "z", "h")
+
+    def draw() -> None:
+        step_view.show(f"les{n}", step_view.fingerprint(model.cell, run_to.xs, "flip"), view, clicker=False,
+                       parts=view_parts("heatmaps"))
+    return Live(L.conventions_text(), draw,
+                L.flip_question(run_from.trace.last, run_to.trace.last, step, unit, source.name, shown.name),
+                f"The shipped cho2014 adder on {EXAMPLE[0]} + {EXAMPLE[1]}, written in chung2014.")
+
+
+def train_your_own(n: int, convention: Convention) -> Live:
+    del convention
+    trained = session.get("app_trained")
+    model, whose = (trained, "the model you trained") if trained is not None else (
+        services.bit_adder("pytorch"), "the shipped adder")
+    run = ba.run_addition(model, *LONG_CARRY)
+
+    def draw() -> None:
+        st.page_link("views/train.py", label="Open the Train page", icon=":material/model_training:")
+        step_view.show(f"les{n}", step_view.fingerprint(model.cell, run.xs, "long", model.readout.weight.tobytes(),
+                                                        model.readout.bias.tobytes()),
+                       cell_views.gru_view(run.trace.last, model.cell.convention), clicker=False,
+                       parts=view_parts("top"), sentence=lambda: step_texts.addition(run),
+                       top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
+    return Live(L.TRAIN_TEXT, draw, L.long_carry_question(run, whose),
+                f"Asked of {whose} ({model.cell.hidden_size} units, the {model.cell.convention.name} convention).")
+
+
+SETUP = {1: adds, 2: update_gate, 3: reset_gate, 4: carry, 5: why_gates, 6: stacking, 7: conventions,
+         8: train_your_own}
+
+
+@st.cache_resource(show_spinner=False)
+def _forecast_window() -> tuple[np.ndarray, str]:
+    xs, _, labels_ = Forecast().labelled_split()["held_out"]
+    window = xs[0].astype(np.float64)
+    window.flags.writeable = False
+    ticker, week = labels_[0]
+    return window, f"{ticker}'s 20 weeks before the week of {week} (held out from training)"
+
+
+def forecast_window() -> np.ndarray:
+    return _forecast_window()[0]
+
+
+# -- progress, navigation, the question -----------------------------------------------------------------
+def answers() -> dict[int, int]:
+    return dict(session.get("les_answers"))
+
+
+def go(chapter: int, stage: int = 0) -> None:
+    chapter = min(max(chapter, 1), len(L.CHAPTERS))
+    session.put("les_chapter", chapter)
+    session.put("les_stage", stage)
+
+
+def step(delta: int) -> None:
+    """One clicker press: the chapter's next (previous) step, past its last into the next chapter."""
+    n, s = int(session.get("les_chapter")), int(session.get("les_stage"))
+    s += delta
+    if s >= len(L.STAGES):
+        go(n + 1) if n < len(L.CHAPTERS) else None
+    elif s < 0:
+        go(n - 1, len(L.STAGES) - 1) if n > 1 else None
+    else:
+        session.put("les_stage", s)
+
+
+def check(n: int) -> None:
+    choice = session.get(f"les_q{n}")
+    if choice is not None:
+        session.put("les_answers", {**answers(), n: int(choice)})
+
+
+def retry(n: int) -> None:
+    rest = answers()
+    rest.pop(n, None)
+    session.put("les_answers", rest)
+    session.put(f"les_q{n}", None)
+
+
+def progress_line(results: dict[int, bool]) -> str:
+    right = sum(results.values())
+    return (f"{len(results)} of {len(L.CHAPTERS)} chapters answered, {right} right" if results
+            else f"{len(L.CHAPTERS)} chapters; none answered yet")
+
+
+def ask(n: int, q: L.Question) -> None:
+    """The question, and the reader's answer checked against the model's."""
+    st.markdown(f"**Predict:** {labels.md(q.prompt)}")
+    st.radio("Your answer", range(len(q.options)), format_func=lambda k: q.options[k], index=None, horizontal=True,
+             key=session.widget(f"les_q{n}"), label_visibility="collapsed")
+    st.button("Check my answer", key=session.element("les_check"), on_click=check, args=(n,),
+              icon=":material/check:")
+
+
+def reveal(n: int, q: L.Question, chosen: int | None) -> None:
+    if chosen is None:
+        st.info(labels.md(f"**The answer:** {' or '.join(q.options[k] for k in sorted(q.right))}. {q.why}"),
+                icon=":material/visibility:")
+        return
+    right = q.check(chosen)
+    head = "Right." if right else f"Not quite: you said {q.options[chosen] if chosen < len(q.options) else '?'}."
+    (st.success if right else st.warning)(labels.md(f"**{head}** {q.why}"),
+                                         icon=":material/check_circle:" if right else ":material/lightbulb:")
+    if not ui.presenting():
+        st.button("Answer again", key=session.element("les_retry"), on_click=retry, args=(n,),
+                  icon=":material/replay:")
+
+
+def navigation(n: int) -> None:
+    presenting = ui.presenting()
+    c1, c2, c3 = st.columns([1, 4, 1], vertical_alignment="bottom")
+    if presenting:   # a clicker: Page Up / Page Down move through the chapter's steps, then on
+        c1.button("Back", key=session.element("les_back"), on_click=step, args=(-1,), shortcut="PageUp",
+                  icon=":material/arrow_back:", width="stretch", disabled=n == 1 and session.get("les_stage") == 0)
+        c3.button("Next", key=session.element("les_next"), on_click=step, args=(1,), shortcut="PageDown",
+                  icon=":material/arrow_forward:", width="stretch",
+                  disabled=n == len(L.CHAPTERS) and session.get("les_stage") == len(L.STAGES) - 1)
+        c2.caption(f"Chapter {n} of {len(L.CHAPTERS)} · {L.STAGES[int(session.get('les_stage'))]} "
+                   "(Page Down / Page Up)")
+    else:
+        c1.button("Previous chapter", key=session.element("les_back"), on_click=go, args=(n - 1,),
+                  icon=":material/arrow_back:", width="stretch", disabled=n == 1)
+        c3.button("Next chapter", key=session.element("les_next"), on_click=go, args=(n + 1,),
+                  icon=":material/arrow_forward:", width="stretch", disabled=n == len(L.CHAPTERS))
+
+
+def results_of(done: dict[int, int]) -> dict[int, bool]:
+    """Whether each answer is right, computed from each chapter's model now (a link only says what was
+    chosen; the page judges it)."""
+    out = {}
+    for c, choice in done.items():
+        try:
+            out[c] = SETUP[c](c, chapter_convention(L.BY_NUMBER[c])).question.check(choice)
+        except Exception:  # noqa: BLE001 — a chapter that cannot be set up just is not counted
+            ui.log.exception("lesson: could not judge chapter %s", c)
+    return out
+
+
+def chapter_convention(chapter: L.Chapter) -> Convention:
+    name = session.get("les_conv")
+    return CONVENTIONS[name if chapter.conventions and name in chapter.conventions else "pytorch"]
+
+
+# -- the page -----------------------------------------------------------------------------------------
+ui.show_messages(session.read_link(PAGE))
+session.put("app_welcomed", True)   # the first page need not offer the lesson again
+n = min(max(int(session.get("les_chapter") or 1), 1), len(L.CHAPTERS))
+chapter = L.BY_NUMBER[n]
+done = answers()
+presenting = ui.presenting()
+stage = int(session.get("les_stage")) if presenting else len(L.STAGES) - 1
+
+if not presenting:
+    st.title("The lesson")
+    results = results_of(done)
+    st.progress(len(results) / len(L.CHAPTERS), text=progress_line(results))
+    st.selectbox("Chapter", [c.number for c in L.CHAPTERS], key=session.widget("les_chapter"),
+                 format_func=lambda k: f"{k} · {L.BY_NUMBER[k].title}"
+                 + {True: "  ✓", False: "  ✗", None: ""}[results.get(k)],
+                 on_change=session.put, args=("les_stage", 0))
+st.header(f"{n} · {chapter.title}", anchor=False)
+convention = chapter_convention(chapter)
+if chapter.conventions and not presenting:
+    convention = ui.convention_picker("les_conv", chapter.conventions)
+live = SETUP[n](n, convention)
+chosen = done.get(n)
+revealed = chosen is not None or (presenting and stage == L.STAGES.index("reveal"))
+focus(n, live.question, revealed)
+
+if not presenting or stage == L.STAGES.index("read"):
+    st.markdown(labels.md(live.text))
+if not presenting or stage in (L.STAGES.index("do"), L.STAGES.index("reveal")):
+    if not presenting:
+        st.markdown(labels.md(f"**Do:** {chapter.todo}"))
+    with ui.guarded("drawing this chapter's view"):
+        live.draw()
+    if not presenting:
+        st.caption(labels.md(live.note))
+if not presenting or stage == L.STAGES.index("predict"):
+    if chosen is None:
+        ask(n, live.question)
+    elif presenting:
+        st.markdown(f"**Predict:** {labels.md(live.question.prompt)}")
+if revealed and (not presenting or stage == L.STAGES.index("reveal")):
+    reveal(n, live.question, chosen)
+navigation(n)
+link = session.link_values(PAGE, les_chapter=n, les_answers=done)
+if not done:
+    del link["answers"]
+session.write_link(link, drop_params=() if done else ("answers",))
