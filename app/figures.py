@@ -55,18 +55,19 @@ def _title(text: str, font_size: int) -> dict:
 
 
 def heatmaps(panels: Sequence[Panel], t: int | None, *, unit: int | None = None,
-             font_size: int = theme.FONT_SIZE) -> go.Figure:
+             font_size: int = theme.FONT_SIZE, compact: bool = False) -> go.Figure:
     """The panels (each a recorded (T, H) array) as time × unit heatmaps on one time axis, step
     ``t`` outlined and ``unit``'s row marked (neither when None: the browser step view draws them).
-    Trace i draws panels[i], on axes x{i+1}/y{i+1} (``x``/``y`` for the first).
+    Trace i draws panels[i], on axes x{i+1}/y{i+1} (``x``/``y`` for the first). ``compact``: about
+    half the height (a lesson's view, which must fit a projector's screen beside its text).
 
     Fixed colour domains (app/theme.py): gates on [0, 1], sequential; states on [−1, 1], diverging
     around 0. Each heatmap's ``z`` is the (H, T) transpose of the recorded array.
     """
     T, H = panels[0].values.shape
     n = len(panels)
-    panel = int(min(260, max(110, 9 * H + 40)))        # px per heatmap: 16 units ≈ 184 px
-    height = n * panel + 150
+    panel = int(min(150, max(60, 5 * H + 30)) if compact else min(260, max(110, 9 * H + 40)))   # 16 units: 184 px
+    height = n * panel + (120 if compact else 150)
     gap = 70 / height                                  # room for each panel's title
     span = (1 - (n - 1) * gap) / n
     steps, units = np.arange(T), np.arange(H)
@@ -164,7 +165,7 @@ def interpolation(blend: Blend, t: int, *, unit: int | None = None, titled: bool
 
 
 def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int | None, *,
-             font_size: int = theme.FONT_SIZE) -> go.Figure:
+             font_size: int = theme.FONT_SIZE, compact: bool = False) -> go.Figure:
     """The addition as the network reads it: rows a_t, b_t, true sum bit, network output; column t
     outlined (unless None).
 
@@ -184,9 +185,12 @@ def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int | No
         data.append(go.Scatter(x=wrong, y=["network output"] * wrong.size, mode="markers", name="wrong bit",
                                marker=dict(symbol="x-thin", size=18, line=dict(width=3, color=theme.WRONG_COLOUR)),
                                hovertemplate="step %{x}: wrong<extra></extra>"))
-    layout = _layout(250, font_size, "bits", shapes=[] if t is None else step_outline(t, yref="y", y0=-0.5, y1=3.5),
+    outline = [] if t is None else step_outline(t, yref="y", y0=-0.5, y1=3.5)
+    layout = _layout(180 if compact else 250, font_size, "bits", shapes=outline,
                      yaxis=dict(autorange="reversed", automargin=True),
                      xaxis=dict(title=dict(text="time step t = bit position (least significant first)")))
+    if compact:   # no title above the rows: the top margin is not needed
+        layout["margin"]["t"] = 10
     return _figure(data, layout)
 
 
