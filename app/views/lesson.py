@@ -328,22 +328,40 @@ chosen = done.get(n)
 revealed = chosen is not None or (presenting and stage == L.STAGES.index("reveal"))
 focus(n, live.question, revealed)
 
-if not presenting or stage == L.STAGES.index("read"):
-    st.markdown(labels.md(live.text))
-if not presenting or stage in (L.STAGES.index("do"), L.STAGES.index("reveal")):
-    if not presenting:
-        st.markdown(labels.md(f"**Do:** {chapter.todo}"))
+
+def draw(live: Live) -> None:
     with ui.guarded("drawing this chapter's view"):
         live.draw()
-    if not presenting:
-        st.caption(labels.md(live.note))
-if not presenting or stage == L.STAGES.index("predict"):
+
+
+if presenting:   # one step of the chapter at a time, each fitting a projector's screen
+    now = L.STAGES[stage]
+    if now == "read":
+        st.markdown(labels.md(live.text))
+    elif now == "do":
+        draw(live)
+    elif now == "predict":
+        if chosen is None:
+            ask(n, live.question)
+        else:
+            st.markdown(f"**Predict:** {labels.md(live.question.prompt)}")
+    else:
+        words, view = st.columns([2, 3])
+        with words:
+            st.markdown(f"**Predict:** {labels.md(live.question.prompt)}")
+            reveal(n, live.question, chosen)
+        with view:
+            draw(live)
+else:
+    st.markdown(labels.md(live.text))
+    st.markdown(labels.md(f"**Do:** {chapter.todo}"))
+    draw(live)
+    st.caption(labels.md(live.note))
     if chosen is None:
         ask(n, live.question)
-    elif presenting:
+    else:
         st.markdown(f"**Predict:** {labels.md(live.question.prompt)}")
-if revealed and (not presenting or stage == L.STAGES.index("reveal")):
-    reveal(n, live.question, chosen)
+        reveal(n, live.question, chosen)
 navigation(n)
 link = session.link_values(PAGE, les_chapter=n, les_answers=done)
 if not done:

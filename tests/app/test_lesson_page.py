@@ -49,6 +49,19 @@ def the_right_and_a_wrong(q_right: set[int], options: int) -> tuple[int, int]:
     return right, wrong
 
 
+def wrong_then_right(at, n: int, right: int) -> str:
+    """Answer chapter ``n`` with another option (told it is not right), then with ``right`` (told it is);
+    returns the reveal's text."""
+    options = len(question_radio(at, n).options)
+    check(at, n, next(k for k in range(options) if k != right))
+    assert at.warning and "Not quite" in at.warning[0].value
+    at.button(key="les_retry").click()
+    at.run()
+    check(at, n, right)
+    assert at.success and "Right." in at.success[0].value
+    return at.success[0].value
+
+
 # -- chapter by chapter: the view is the model's, the answer is recomputed --------------------------------
 @pytest.mark.parametrize("name", ["pytorch", "chung2014"])
 def test_chapter_1_shows_the_adders_bits_and_asks_for_one(name):
@@ -89,8 +102,7 @@ def test_chapter_2_blends_the_presets_state_in_every_convention(name):
     np.testing.assert_array_equal(arrays["z"], lt.z.T.astype(np.float32))
     np.testing.assert_array_equal(arrays["h"], lt.h.T.astype(np.float32))
     stays = abs(lt.h[5, 0] - lt.h_prev[5, 0]) <= abs(lt.h[5, 0] - lt.h_tilde[5, 0])
-    check(at, 2, 0 if stays else 1)
-    assert at.success and f"{lt.h[5, 0]:.3f}" in at.success[0].value
+    assert f"{lt.h[5, 0]:.3f}" in wrong_then_right(at, 2, 0 if stays else 1)
 
 
 def test_chapter_3_shows_the_trained_models_reset_gate_at_the_markers():
@@ -146,8 +158,7 @@ def test_chapter_5_draws_the_three_cells_gradients_and_asks_which_is_least():
             if name.startswith(option):
                 left[k] = values[distance]
     assert len(left) == 3
-    check(at, 5, min(left, key=left.get))
-    assert at.success
+    wrong_then_right(at, 5, min(left, key=left.get))
 
 
 def test_chapter_6_shows_both_layers_of_seed_001s_forecaster():
@@ -162,8 +173,7 @@ def test_chapter_6_shows_both_layers_of_seed_001s_forecaster():
         np.testing.assert_allclose(arrays["h_layer1"], trace.layers[1].h.T, atol=1e-6)
     moved = [float(np.mean(np.abs(np.diff(np.concatenate([np.zeros((50, 1)), arrays[k]], axis=1), axis=1))))
              for k in ("h_layer0", "h_layer1")]
-    check(at, 6, int(np.argmin(moved)))
-    assert at.success
+    wrong_then_right(at, 6, int(np.argmin(moved)))
 
 
 def test_chapter_7_flips_z_and_keeps_h():
@@ -172,16 +182,15 @@ def test_chapter_7_flips_z_and_keeps_h():
     head, arrays = step_view(at, "les7")
     np.testing.assert_allclose(arrays["z"], (1 - cho.z).T, atol=1e-6)     # chung2014's z is cho2014's 1 − z
     np.testing.assert_allclose(arrays["h"], cho.h.T, atol=1e-6)
-    check(at, 7, 1)
-    assert at.success
+    unit = ba.carry_finding(registry.shipped_adder("cho2014")).units[0].unit   # asked at step 3, of the carry unit
+    assert f"**{1 - cho.z[3, unit]:.3f}**" in wrong_then_right(at, 7, 1)
 
 
 def test_chapter_8_asks_the_shipped_adder_until_a_model_is_trained():
     at = lesson(lesson="8")
     run = ba.run_addition(registry.shipped_adder("pytorch"), (1 << 32) - 1, 1)
     assert any("shipped adder" in c for c in texts(at.caption))
-    check(at, 8, 0 if run.correct else 1)
-    assert at.success and f"{run.result:,}" in at.success[0].value
+    assert f"{run.result:,}" in wrong_then_right(at, 8, 0 if run.correct else 1)
 
 
 # -- progress, links, presentation --------------------------------------------------------------------
