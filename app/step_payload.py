@@ -31,9 +31,10 @@ from .cell_views import CellView
 
 MAGIC = b"GRUSTEP1"
 PRELOAD = b"GRUSTEP0"   # followed by plotly.js's path: fetch it now, draw nothing (step_view.preload)
+FIGURE = b"GRUFIG01"    # followed by JSON: one figure drawn alone, no steps (step_view.figure)
 PARTS = frozenset({"top", "heatmaps", "blend", "equations"})   # the sections a step view can draw
 SPEEDS = {"slow": 1.0, "normal": 4.0, "fast": 25.0}   # steps per second while playing
-PLOTLY_PATH = "app/static/plotly.min.js"               # served by the app itself (app/frontend/__init__)
+PLOTLY_PATH = "app/static/plotly.min.js"               # served by the app itself (step_view.serve_plotly)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class _Arrays:
         else:
             self.named[name] = stored
         return name
+
+
+def plotly_src(base_url: str = "") -> str:
+    """Where the browser fetches plotly.js: this app's own server (``server.baseUrlPath`` first)."""
+    return f"{base_url.rstrip('/')}/{PLOTLY_PATH}".replace("//", "/")
 
 
 def _figure_json(fig: go.Figure) -> dict:
@@ -145,7 +151,7 @@ def header(spec: StepSpec) -> tuple[dict, dict[str, np.ndarray]]:
         "name": spec.name, "steps": T, "units": H, "digits": equations.DIGITS,
         "start": {"t": t0, "unit": unit0},
         "link": spec.link, "present": spec.present, "fontSize": spec.font_size, "clicker": spec.clicker,
-        "speeds": SPEEDS, "plotly": f"{spec.base_url.rstrip('/')}/{PLOTLY_PATH}".replace("//", "/"),
+        "speeds": SPEEDS, "plotly": plotly_src(spec.base_url),
         "config": theme.PLOTLY_CONFIG,
         "colours": {"outer": theme.STEP_MARKER_OUTER, "inner": theme.STEP_MARKER_INNER,
                     "unit": theme.HIGHLIGHT_COLOUR},
@@ -201,3 +207,17 @@ def read(message: bytes) -> tuple[dict, dict[str, np.ndarray]]:
         first = where["offset"] // 4
         arrays[name] = body[first:first + size].reshape(where["shape"])
     return head, arrays
+
+
+def figure_message(fig: go.Figure, *, name: str, base_url: str = "") -> bytes:
+    """A figure drawn alone by the step view's widget, with the same plotly.js (step_view.figure):
+    FIGURE, then the header as JSON (name, where plotly.js is, plotly's config, the figure)."""
+    head = {"name": name, "plotly": plotly_src(base_url), "config": theme.PLOTLY_CONFIG, "figure": _figure_json(fig)}
+    return FIGURE + json.dumps(head, separators=(",", ":"), allow_nan=False).encode()
+
+
+def read_figure(message: bytes) -> dict:
+    """The header of a figure message (tests use it)."""
+    if message[:8] != FIGURE:
+        raise ValueError("not a figure message")
+    return json.loads(message[8:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import numpy as np
@@ -95,3 +96,18 @@ def test_a_view_can_draw_only_some_of_its_parts():
         np.testing.assert_array_equal(values, full_arrays[name])
     only_equations, _ = step_payload.header(StepSpec(view=v, parts=frozenset({"equations"})))
     assert only_equations["figures"] == [] and only_equations["equations"] == full["equations"]
+
+
+def test_a_figure_alone_holds_the_figure_and_this_apps_plotly():
+    corr = np.array([0.1, -0.9, 0.5])
+    message = step_payload.figure_message(figures.carry_units(corr, [1]), name="add_carry", base_url="/lab/")
+    assert message.startswith(step_payload.FIGURE) and not message.startswith(step_payload.MAGIC)
+    head = step_payload.read_figure(message)
+    assert head["name"] == "add_carry" and head["plotly"] == "/lab/app/static/plotly.min.js"
+    bars = head["figure"]["data"][0]["y"]   # plotly 7: a typed array, base64
+    drawn = np.frombuffer(base64.b64decode(bars["bdata"]), dtype=bars["dtype"])
+    np.testing.assert_array_equal(drawn, corr.astype(np.float32))
+    with pytest.raises(ValueError):
+        step_payload.read(message)   # never taken for a step view
+    with pytest.raises(ValueError):
+        step_payload.read_figure(step_payload.build(StepSpec(view()[1])))

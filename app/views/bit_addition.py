@@ -83,8 +83,9 @@ def render_carry_finding(finding: ba.CarryFinding, convention) -> None:
     """Which units follow the carry, and how the carry gets from one step to the next — computed
     from the model on screen, so it holds for every model the page can show."""
     st.markdown(labels.md(labels.carry_finding_text(finding, convention)))
-    0 and ui.chart(figures.carry_units(finding.correlation, [u.unit for u in finding.units],
-                                 font_size=ui.font_size()), key=session.element("add_carry"))
+    # drawn by the step view's plotly.js: st.plotly_chart would load a second copy (step_view.figure)
+    step_view.figure("add_carry", figures.carry_units(finding.correlation, [u.unit for u in finding.units],
+                                                      font_size=ui.font_size()))
 
 
 # -- the page: controls → core → renderers ---------------------------------------------------------

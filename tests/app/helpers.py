@@ -87,7 +87,7 @@ def step_views(at: AppTest) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
 
     out = {}
     for el in at.get("bidi_component"):
-        if el.proto.bytes.startswith(step_payload.PRELOAD):   # the plotly.js fetch every page starts
+        if not el.proto.bytes.startswith(step_payload.MAGIC):   # plotly.js's fetch, or a figure alone
             continue
         head, arrays = step_payload.read(el.proto.bytes)
         out[head["name"]] = (head, arrays)
