@@ -137,11 +137,12 @@ def update_question(lt, convention: Convention, step: int) -> Question:
     w = z if convention.z_keeps_old else 1 - z     # the weight on h_{t-1}, per labels.old_state_weight_symbol
     sym = labels.old_state_weight_symbol(convention)
     return Question(
-        prompt=f"At step {t} the input is {_num(float(lt.x[t, 0]), 2)} and the candidate is h̃ = {_num(cand)}; the "
-               f"old state is h_{{t-1}} = {_num(old)}. Where will h_{t} be?",
+        prompt=f"At step {t} the input is {_num(float(lt.x[t, 0]), 2)}, the candidate is h̃_{{{t}}} = {_num(cand)} "
+               f"and the old state is h_{{{t - 1}}} = {_num(old)}. Where will h_{{{t}}} be?",
         options=(f"near the old state, {_num(old)}", f"near the candidate, {_num(cand)}"),
         right=frozenset({0 if stays else 1}),
-        why=f"z = {_num(z)} here, so h_t = {_num(w)} × h_{{t-1}} + {_num(1 - w)} × h̃_t = **{_num(new)}** "
+        why=f"z = {_num(z)} here, so h_{{{t}}} = {_num(w)} × h_{{{t - 1}}} + {_num(1 - w)} × h̃_{{{t}}} "
+            f"= **{_num(new)}** "
             f"(the weight on h_{{t-1}} is {sym} in the {convention.name} convention): "
             + ("the gate keeps the old state." if stays else "the gate takes the candidate."),
         focus=(t, j))
@@ -185,13 +186,14 @@ def reset_question(example) -> Question:
 
 
 # -- chapter 4: where is the carry? --------------------------------------------------------------------
-CARRY_TEXT = (
-    "Back to the adder. Its bit at each step depends on the carry from the step before, and the state is "
-    "the only way for the carry to get there. So the state of some unit should rise and fall with the "
-    "carry. The heatmap of h below has one row per unit and one column per step; the rows above it show "
-    "the bits, and where a carry comes out of a column the sum bit of the next one changes. Look for a "
-    "row that follows the carry, then name your unit: the app compares every unit's h_t with the true "
-    "carry over thousands of sums and says which follow it most closely.")
+def carry_text(finding) -> str:
+    return (
+        "Back to the adder. Its bit at each step depends on the carry from the step before, and the state "
+        "is the only way for the carry to get there. So the state of some unit should rise and fall with "
+        "the carry. The heatmap of h below has one row per unit and one column per step; the sentence under "
+        "the bit rows gives the carry into and out of each step. Look for a row that follows the carry, then "
+        f"name your unit: the app compares every unit's h_t with the true carry over {finding.sample.describe()} "
+        "and says which follow it most closely.")
 
 
 def carry_question(finding, hidden_size: int, convention: Convention) -> Question:
@@ -260,6 +262,12 @@ def conventions_text() -> str:
         "shipped cho2014 adder, written in chung2014.")
 
 
+def undecided(z: np.ndarray) -> tuple[int, int]:
+    """(step, unit) where a gate (T, H) is furthest from both 0 and 1: the least obvious value to flip."""
+    t, u = np.unravel_index(int(np.argmax(np.minimum(z, 1 - z))), z.shape)
+    return int(t), int(u)
+
+
 def flip_question(lt_from, lt_to, step: int, unit: int, from_name: str, to_name: str) -> Question:
     """What the same network's z reads after the flip, from the two recorded runs."""
     z_from, z_to = float(lt_from.z[step, unit]), float(lt_to.z[step, unit])
@@ -291,6 +299,6 @@ def long_carry_question(run, whose: str) -> Question:
                "columns.",
         options=("yes", "no"), right=frozenset({0 if run.correct else 1}),
         why=f"It answers **{run.result:,}**; the true sum is {run.a + run.b:,}. "
-            + ("Right: the carry survived every step." if run.correct else
-               "Wrong: somewhere along the way the carry was lost."),
+            + ("The carry survived every step." if run.correct else
+               "Somewhere along the way the carry was lost."),
         focus=(int(np.flatnonzero(run.output != run.target)[0]) if not run.correct else k, 0))

@@ -112,6 +112,11 @@ def test_the_flip_question_reads_both_recorded_runs():
     assert L.flip_question(cho, different, 3, 2, "cho2014", "pytorch").right == {2}
 
 
+def test_the_flip_is_asked_where_the_gate_is_least_decided():
+    z = np.array([[0.01, 0.99], [0.3, 0.97], [0.9, 0.45]])
+    assert L.undecided(z) == (2, 1)
+
+
 def test_conventions_text_follows_the_flags():
     text = L.conventions_text()
     keeps = " and ".join(c.name for c in CONVENTIONS.values() if c.z_keeps_old)
@@ -127,7 +132,8 @@ def test_long_carry_question_is_the_runs_verdict():
 
 
 def test_every_chapter_text_is_short():
-    texts = [L.adds_text(16), L.CARRY_TEXT, L.GRADIENT_TEXT, L.conventions_text(), L.TRAIN_TEXT]
+    finding = ba.carry_finding(registry.shipped_adder("pytorch"))
+    texts = [L.adds_text(16), L.carry_text(finding), L.GRADIENT_TEXT, L.conventions_text(), L.TRAIN_TEXT]
     texts += [f(c) for f in (L.update_text, L.reset_text) for c in CONVENTIONS.values()]
     for text in texts:
         assert L.words(text) <= L.MAX_CHAPTER_WORDS, text[:60]

@@ -119,7 +119,7 @@ def carry(n: int, convention: Convention) -> Live:
         step_view.show(f"les{n}", step_view.fingerprint(model.cell, run.xs, "carry"), view, clicker=False,
                        parts=view_parts("top", "heatmaps"), sentence=lambda: step_texts.addition(run),
                        top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
-    return Live(L.CARRY_TEXT, draw, L.carry_question(finding, model.cell.hidden_size, convention),
+    return Live(L.carry_text(finding), draw, L.carry_question(finding, model.cell.hidden_size, convention),
                 f"The shipped adder in the {convention.name} convention, on {run.a} + {run.b}.")
 
 
@@ -146,7 +146,9 @@ def stacking(n: int, convention: Convention) -> Live:
         step_view.show(f"les{n}", step_view.fingerprint(model.cell, xs, "stack"), view, clicker=False,
                        parts=view_parts("heatmaps"))
     forecast = float(model.readout.outputs(trace, last_step=True)[0])
-    return Live(labels.stacking_text(model.cell, 1, per_step_readout=False), draw, L.stacking_question(trace),
+    text = (labels.stacking_text(model.cell, 0, per_step_readout=False) + " Below, each layer's state on one "
+            "window of weekly prices: one row per unit, one column per week.")
+    return Live(text, draw, L.stacking_question(trace),
                 f"Seed 001's forecaster on {_forecast_window()[1]}: it forecasts {forecast:+.2%} for the next week.")
 
 
@@ -155,8 +157,7 @@ def conventions(n: int, convention: Convention) -> Live:
     source, shown = CONVENTIONS["cho2014"], CONVENTIONS["chung2014"]
     run_from, run_to = (services.addition(c.name, *EXAMPLE) for c in (source, shown))
     model = services.bit_adder(shown.name)
-    step = L.bit_question(run_from).focus[0]
-    unit = services.carry_finding(source.name).units[0].unit
+    step, unit = L.undecided(run_from.trace.last.z)
     view = only(cell_views.gru_view(run_to.trace.last, shown), "z", "h")
 
     def draw() -> None:
