@@ -13,10 +13,8 @@ through every stage, so what a stage learned carries into the next.
 from __future__ import annotations
 
 import argparse
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -99,32 +97,6 @@ def _build_net(task: Task, config: TrainConfig):
     return RecurrentNet(module, task.output_size, per_step=task.readout == "per_step")
 
 
-_threads_lock = threading.Lock()
-_threads_hold = {"trainings": 0, "before": 1}   # trainings running in this process; torch's count before them
-
-
-@contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """torch's intra-op threads at 1 while any training in this process runs: reductions then add up
-    in one fixed order (same seed, same bits). The count is process-wide, so trainings that overlap
-    (a server's sessions) share one hold: the first in saves the count, the last out puts it back —
-    no training changes another's reductions, and none leaves the process on one thread."""
-    import torch
-
-    with _threads_lock:
-        if _threads_hold["trainings"] == 0:
-            _threads_hold["before"] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads_hold["trainings"] += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads_hold["trainings"] -= 1
-            if _threads_hold["trainings"] == 0:
-                torch.set_num_threads(_threads_hold["before"])
-
-
 def train(task: Task, config: TrainConfig = TrainConfig(), progress: ProgressFn | None = None) -> RecurrentModel:
     """Train a model for ``task`` from ``config.seed``; the same seed gives the same weights.
 
@@ -136,7 +108,9 @@ def train(task: Task, config: TrainConfig = TrainConfig(), progress: ProgressFn 
     import torch
 
     stages = plan(task, config)
-    with one_torch_thread():   # reductions in one fixed order: same seed, same bits
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # reductions in one fixed order: same seed, same bits
+    try:
         torch.manual_seed(config.seed)
         rng = np.random.default_rng(config.seed)
         net = _build_net(task, config)
@@ -182,6 +156,8 @@ def train(task: Task, config: TrainConfig = TrainConfig(), progress: ProgressFn 
         metrics = {"iterations": iteration, "train_seconds": round(time.perf_counter() - start, 3),
                    "stopped": stopped, "stages": stage_metrics}
         return to_model(net, task, config, metrics)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def main(argv: list[str] | None = None) -> None:

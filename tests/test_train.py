@@ -191,24 +191,3 @@ def test_a_per_sequence_task_trains_end_to_end(tmp_path, convention):
     back = RecurrentModel.load(tmp_path / "seq.pt")
     np.testing.assert_array_equal(back.logits_batch(xs), batch)
     assert np.isfinite(task.evaluate(back)["mse"])
-
-
-def test_overlapping_trainings_share_one_thread_and_give_the_count_back():
-    """torch's thread count is process-wide: a server's trainings overlap, and none may leave it at one."""
-    import torch
-
-    from gru_core.train import one_torch_thread
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        with one_torch_thread():
-            assert torch.get_num_threads() == 1
-            inner = one_torch_thread()
-            inner.__enter__()                  # a second training starts while the first runs ...
-            assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 1    # ... and is still running when the first ends
-        inner.__exit__(None, None, None)
-        assert torch.get_num_threads() == 2    # the last one out puts the count back
-    finally:
-        torch.set_num_threads(before)

@@ -120,6 +120,8 @@ class Lockstep:
             return self._wait_turn(cell)
 
     def _run(self, cell: str) -> None:
+        import torch
+
         task, config = self.jobs[cell]
         try:
             with self._cond:
@@ -129,6 +131,7 @@ class Lockstep:
         except BaseException as exc:  # noqa: BLE001 — handed to the page, which says so
             self.errors[cell] = exc
         finally:
+            torch.set_num_threads(1)   # train() restores what it found: the others keep training on one
             with self._cond:
                 self._alive.discard(cell)
                 if self._turn == cell:
@@ -207,6 +210,9 @@ def train_three(length: int, iterations: int, status, bar, curves_box, grads_box
         for c in registry.ADDING_CELLS:
             e = registry.entry(f"adding_{c}_{length}")
             jobs[c] = (e.task, dataclasses.replace(e.config, stage_iterations={"learn": iterations}))
+        import torch
+
+        threads = torch.get_num_threads()
         turns = Lockstep(jobs, SNAPSHOT_EVERY)
         for c, record in turns.records.items():
             live["cells"][c]["history"] = record["history"]   # the same list: the tab keeps what is done
@@ -236,6 +242,7 @@ def train_three(length: int, iterations: int, status, bar, curves_box, grads_box
         finally:
             stopped = turns.running
             turns.stop()
+            torch.set_num_threads(threads)
             for c, model in turns.results.items():
                 live["cells"][c].update(model=model, model_at=model.metrics["iterations"])
             live["errors"] = {c: f"{type(e).__name__}: {e}" for c, e in turns.errors.items()}
