@@ -1,23 +1,23 @@
 """An LSTM in torch.nn.LSTM's layout that records every step (gate rows i, f, g, o).
 
-    i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)       input gate
-    f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)       forget gate
-    g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)    candidate cell
-    o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)       output gate
-    c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t                      the cell: what the forget gate keeps
-    h_t = o_t ⊙ tanh(c_t)
+The recurrence is written once, in :func:`_record` (the equations are its docstring): a loop compiled
+by numba that writes each step into the preallocated recorded arrays. In float32 torch.nn.LSTM is one
+fused oneDNN kernel with no Python between steps, which ten NumPy calls a step could not approach.
 
-The one place the core writes these. σ(a) = ½(1 + tanh(½a)), as in the GRU.
-
-:meth:`LSTMLayer.run` is the hot loop of every LSTM view: ten NumPy calls a step, each into a
-preallocated row (its docstring gives the three exact rewrites that make it that short).
+numba compiles ``_record`` on its first call for each dtype and keeps the machine code on disk
+(``cache=True``, in ``__pycache__`` beside this file or numba's user cache directory): a machine
+compiles once (a few seconds), a later process loads it (a few hundred milliseconds, mostly numba's own
+start-up), and ``import`` itself compiles nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, types
+from numba.extending import overload
 
 from .base import LayerParams, Stack, frozen
 from .trace import RecordedLayer, Trace
@@ -51,80 +51,115 @@ class LSTMLayerTrace(RecordedLayer):
                 "o": self.o, "c": self.c, "h": self.h}
 
 
+# tanh in float32: x·P(x²)/Q(x²) for |x| < 9.1 and ±1 beyond (where float32's tanh is ±1), evaluated in
+# float64. The (11, 8)-degree rational was fitted here for least relative error on [0, 9.1] (weighted
+# least squares, reweighted towards the largest error): below 1.5e-9, a twentieth of float32's
+# resolution, so the result is tanh correctly rounded for about 99 values in 100 and one float32 step
+# off otherwise (tests/test_lstm_kernel.py sweeps float32 values). Unlike libm's tanhf, called once per element, it is
+# arithmetic the compiler vectorises: the tanhf calls alone took longer than torch's whole step.
+_TANH_CLAMP = 9.1
+P0, P1, P2, P3, P4, P5 = (0.9999999985613639, 0.13676191487533368, 0.003863660988572476,
+                          2.7913268184994796e-05, 3.035854635365843e-08, -1.2035690241961026e-11)
+Q0, Q1, Q2, Q3, Q4 = (1.0, 0.4700952342974794, 0.027228761513768275, 0.0003930401788141359,
+                      1.2807853748683762e-06)
+
+
+def _tanh(a, scale):
+    """tanh(scale · a) as a float64: callable from compiled code only (the version follows a's type)."""
+    raise NotImplementedError("_tanh is compiled into _record; call it from numba-compiled code")
+
+
+@overload(_tanh)
+def _tanh_typed(a, scale):
+    if a == types.float32:
+        def tanh_float32(a, scale):
+            x = scale * np.float64(a)
+            s = min(abs(x), _TANH_CLAMP)
+            t = s * s
+            p = ((((P5 * t + P4) * t + P3) * t + P2) * t + P1) * t + P0
+            q = (((Q4 * t + Q3) * t + Q2) * t + Q1) * t + Q0
+            y = 1.0 if s == _TANH_CLAMP else s * p / q
+            return y if x >= 0.0 else -y
+        return tanh_float32
+    return lambda a, scale: math.tanh(scale * a)                       # float64: libm's tanh
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _record(input_part, weight_hh_t, bias_hh, hs, cs, hidden_part, pre, gates):
+    """The LSTM recurrence, step by step, into the recorded arrays:
+
+        i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)       input gate
+        f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)       forget gate
+        g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)    candidate cell
+        o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)       output gate
+        c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t                      the cell: what the forget gate keeps
+        h_t = o_t ⊙ tanh(c_t)
+
+    The one place the core writes these. σ(a) = ½ + ½ tanh(½a), as in the GRU.
+
+    input_part (T, 4H) holds W_i· x_t + b_i· for every step (one matrix product, by the caller);
+    weight_hh_t (H, 4H) is W_h·ᵀ; hs (T + 1, H) and cs (T + 1, H) hold h0 and c0 in row 0 and get h_t,
+    c_t in row t + 1; hidden_part, pre and gates (T, 4H) get W_h· h_{t-1} + b_h·, the sum, and the
+    gates. Each step reads only what it has recorded (c_t from the recorded gates, h_t from the
+    recorded c_t). The element-wise part is in float64, rounded once on storing.
+    """
+    T, H = input_part.shape[0], hs.shape[1]
+    J = H - H % 4
+    for t in range(T):
+        h_prev, c_prev, h, c = hs[t], cs[t], hs[t + 1], cs[t + 1]
+        gh, a, gate = hidden_part[t], pre[t], gates[t]
+        for k in range(4 * H):                               # W_h· h_{t-1} + b_h·, four rows of W_h·ᵀ at
+            gh[k] = bias_hh[k]                               # a time (a quarter of the loads and stores
+        for j in range(0, J, 4):                             # of gh; slice assignment is ~40× slower)
+            h0, h1, h2, h3 = h_prev[j], h_prev[j + 1], h_prev[j + 2], h_prev[j + 3]
+            w0, w1, w2, w3 = weight_hh_t[j], weight_hh_t[j + 1], weight_hh_t[j + 2], weight_hh_t[j + 3]
+            for k in range(4 * H):
+                gh[k] += (h0 * w0[k] + h1 * w1[k]) + (h2 * w2[k] + h3 * w3[k])
+        for j in range(J, H):
+            for k in range(4 * H):
+                gh[k] += h_prev[j] * weight_hh_t[j, k]
+        for k in range(4 * H):                               # the pre-activation
+            a[k] = input_part[t, k] + gh[k]
+        # One simple loop per block, each of which the compiler vectorises: i and f, g, o, then c and h.
+        for k in range(2 * H):
+            gate[k] = 0.5 + 0.5 * _tanh(a[k], 0.5)           # i, f = σ
+        for k in range(2 * H, 3 * H):
+            gate[k] = _tanh(a[k], 1.0)                       # g = tanh
+        for k in range(3 * H, 4 * H):
+            gate[k] = 0.5 + 0.5 * _tanh(a[k], 0.5)           # o = σ
+        for u in range(H):                                   # c_t = f ⊙ c_{t-1} + i ⊙ g
+            c[u] = np.float64(gate[H + u]) * c_prev[u] + np.float64(gate[u]) * gate[2 * H + u]
+        for u in range(H):                                   # h_t = o ⊙ tanh(c_t)
+            h[u] = gate[3 * H + u] * _tanh(c[u], 1.0)
+
+
 @dataclass(frozen=True)
 class LSTMLayer(LayerParams):
     """One LSTM layer: weight_ih (4H, I), weight_hh (4H, H), biases (4H,); gate rows i, f, g, o."""
 
     BLOCKS = 4
-    # What the recurrence multiplies by, made once (read-only, like the parameters): see run.
-    _half_ih_t: np.ndarray = field(init=False, repr=False, compare=False)  # (I, 4H)    W_i·ᵀ, i f o halved
-    _half_bias_ih: np.ndarray = field(init=False, repr=False, compare=False)  # (4H,)  b_i·, i f o halved
-    _half_hh_t: np.ndarray = field(init=False, repr=False, compare=False)  # (H + 1, 4H) W_h·ᵀ over b_h·, halved
-    _gate_scale: np.ndarray = field(init=False, repr=False, compare=False)  # (4H,) ½ for i, f, o; 1 for g
-    _gate_shift: np.ndarray = field(init=False, repr=False, compare=False)  # (4H,) ½ for i, f, o; 0 for g
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        H, dt = self.hidden_size, self.dtype
-        scale = np.full(4 * H, 0.5, dt)
-        scale[2 * H:3 * H] = 1.0                                         # the g block is not halved
-        shift = np.where(scale == 1.0, 0.0, 0.5).astype(dt)
-        half_hh_t = np.empty((H + 1, 4 * H), dt)
-        np.multiply(self._weight_hh_t, scale, out=half_hh_t[:H])
-        np.multiply(self.bias_hh, scale, out=half_hh_t[H])
-        for name, a in (("_half_ih_t", self._weight_ih_t * scale), ("_half_bias_ih", self.bias_ih * scale),
-                        ("_half_hh_t", half_hh_t), ("_gate_scale", scale), ("_gate_shift", shift)):
-            a.flags.writeable = False
-            object.__setattr__(self, name, a)
 
     def run(self, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> LSTMLayerTrace:
-        """Run over ``xs`` (T, I) from ``h0``, ``c0`` (H,), recording every step.
-
-        Three exact rewrites keep the loop at ten NumPy calls a step, each into a preallocated row:
-
-        * The rows of i, f and o are multiplied by ½ beforehand, so the recurrence adds up ½a for
-          those blocks (and a for g) and one tanh call gives tanh(½a) | tanh(a) for all four; one
-          multiply and one add then make σ(a) = ½ tanh(½a) + ½ and leave g = tanh(a) · 1 + 0.
-          Halving is exact in binary floating point (short of subnormal numbers), so doubling the
-          recorded input_part and hidden_part afterwards gives exactly W x + b and W h + b.
-        * b_h· is the last row of the recurrent matrix and every h_{t-1} is followed by a 1, so one
-          product gives W_h· h_{t-1} + b_h·.
-        * The pre-activation is summed into the gates' row and activated in place; the recorded
-          ``pre`` is the same sum, input_part + hidden_part, taken once for all steps afterwards.
-        """
+        """Run over ``xs`` (T, I) from ``h0``, ``c0`` (H,), recording every step (:func:`_record`)."""
         x = np.array(xs, dtype=self.dtype)                               # (T, I), a copy
-        T, H, dt = x.shape[0], self.hidden_size, self.dtype
-        input_part = x @ self._half_ih_t                                 # (T, 4H) all steps at once
-        input_part += self._half_bias_ih
-        hs = np.empty((T + 1, H + 1), dt)                                # h0..hT, each followed by 1
-        hs[:, H] = 1.0
-        hs[0, :H] = h0
-        cs = np.empty((T + 1, H), dt)                                    # c0..cT
-        cs[0] = c0
-        hidden_part, gates = np.empty((T, 4 * H), dt), np.empty((T, 4 * H), dt)
-        tanh_c, ig = np.empty(H, dt), np.empty(H, dt)
-        w, scale, shift = self._half_hh_t, self._gate_scale, self._gate_shift
-        dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh  # out= passed by position
-        rows = zip(hs, hs[1:, :H], cs, cs[1:], input_part, hidden_part, gates,
-                   *(gates[:, k * H:(k + 1) * H] for k in range(4)))
-        for h, h_new, c, c_new, gi, gh, gt, i, f, g, o in rows:
-            dot(h, w, gh)                           # W_h· h_{t-1} + b_h· (halved for i, f, o)
-            add(gi, gh, gt)                         # the pre-activation: ½a for i, f, o; a for g
-            tanh(gt, gt)                            # tanh(½a) | tanh(a)
-            multiply(gt, scale, gt)                 # i, f, o = σ(a) = ½ tanh(½a) + ½;  g = tanh(a)
-            add(gt, shift, gt)
-            multiply(f, c, c_new)                   # c_t = f ⊙ c_{t-1} + i ⊙ g
-            multiply(i, g, ig)
-            add(c_new, ig, c_new)
-            tanh(c_new, tanh_c)
-            multiply(o, tanh_c, h_new)              # h_t = o ⊙ tanh(c_t)
-        unscale = 1.0 / scale                                            # 2 for i, f, o: exact
-        input_part *= unscale
-        hidden_part *= unscale
-        pre = input_part + hidden_part              # the loop's sums, i, f, o doubled: bit for bit
-        hs = np.ascontiguousarray(hs[:, :H])
+        T, H = x.shape[0], self.hidden_size
+        input_part, hidden_part, pre, gates, hs, cs = _skewed(self.dtype, *[(T, 4 * H)] * 4, *[(T + 1, H)] * 2)
+        np.matmul(x, self._weight_ih_t, out=input_part)                  # (T, 4H) all steps at once
+        input_part += self.bias_ih
+        hs[0], cs[0] = h0, c0                                            # hs, cs: h0..hT, c0..cT
+        _record(input_part, self._weight_hh_t, self.bias_hh, hs, cs, hidden_part, pre, gates)
         return LSTMLayerTrace(**frozen(x=x, h_prev=hs[:-1], c_prev=cs[:-1], input_part=input_part,
                                        hidden_part=hidden_part, pre=pre, gates=gates, c=cs[1:], h=hs[1:]))
+
+
+def _skewed(dtype: np.dtype, *shapes: tuple[int, int]) -> list[np.ndarray]:
+    """Contiguous arrays of these shapes cut from one allocation, each starting 64 elements after the
+    previous one ends. Allocated one by one they sit a power of two apart (512 KiB for T = 512, H = 64),
+    and each step's row in one then shadows its row in the next, which made the step twice as slow."""
+    sizes = [rows * cols for rows, cols in shapes]
+    buf = np.empty(sum(sizes) + 64 * len(sizes), dtype)
+    starts = np.cumsum([0] + [n + 64 for n in sizes[:-1]])
+    return [buf[s:s + n].reshape(shape) for s, n, shape in zip(starts, sizes, shapes)]
 
 
 class LSTM(Stack):
