@@ -47,3 +47,35 @@ def test_byte_cache_keeps_to_its_budget_and_reuses_hits():
 def test_one_value_over_budget_is_still_served(weight):
     cache = capacity.ByteCache(max_bytes=100, size=len)
     assert len(cache.get("big", lambda: bytes(weight))) == weight
+
+
+def test_release_drops_entries_only_closed_tabs_used(monkeypatch):
+    cache = capacity.ByteCache(max_bytes=1_000, size=len)
+    asking = {"id": None}
+    monkeypatch.setattr(capacity, "_this_session_id", lambda: asking["id"])
+    monkeypatch.setattr(capacity, "watch", lambda: None)     # no watcher thread in a test
+    for tab, key in [("tab A", "shared link"), ("tab B", "shared link"), ("tab A", "A's upload"),
+                     ("tab B", "B's upload")]:
+        asking["id"] = tab
+        cache.get(key, lambda: bytes(100))
+    asking["id"] = None
+    cache.get("built outside any tab", lambda: bytes(100))
+
+    assert capacity.release(open_ids={"tab B"}) >= 100      # A closed: only A's own entry goes
+    assert set(cache.items) == {"shared link", "B's upload", "built outside any tab"}
+    assert cache.bytes == 300
+    capacity.release(open_ids=set())                        # everyone closed
+    assert set(cache.items) == {"built outside any tab"} and cache.bytes == 100
+    assert cache.users == {}
+
+
+def test_an_entry_asked_for_again_by_an_open_tab_stays(monkeypatch):
+    cache = capacity.ByteCache(max_bytes=1_000, size=len)
+    asking = {"id": "tab A"}
+    monkeypatch.setattr(capacity, "_this_session_id", lambda: asking["id"])
+    monkeypatch.setattr(capacity, "watch", lambda: None)
+    cache.get("view", lambda: bytes(10))
+    asking["id"] = "tab C"
+    cache.get("view", lambda: bytes(10))                   # a hit: C uses it too
+    assert cache.drop_unused({"tab C"}) == 0 and "view" in cache.items
+    assert cache.drop_unused(set()) == 10 and not cache.items
