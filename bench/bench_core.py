@@ -1,13 +1,15 @@
-"""The recorded cells (NumPy, recording every intermediate) against torch's plain forward, and the
+"""The recorded cells (recording every intermediate) against torch's plain forward, and the
 exact gradients through time against torch autograd's backward, each in one run.
 
 Both sides: CPU, batch 1, one thread (torch.set_num_threads(1); NumPy's BLAS pinned to one thread
 by bench/run.py before NumPy loads). The two are timed alternately, so machine drift hits both.
 
 torch runs its float32 LSTM as one fused oneDNN kernel (a few µs a step, nothing recorded and no
-Python between steps); its float64 LSTM, and every GRU and RNN, step through ATen operators like
-ours step through NumPy calls. The LSTM float32 rows are therefore also timed against torch with
-oneDNN switched off (marked †): the same kind of per-step loop, for a like-for-like ratio.
+Python between steps); its float64 LSTM, and every GRU and RNN, step through ATen operators. The GRU
+and RNN step through NumPy calls; the LSTM is one loop compiled by numba (gru_core/cells/lstm.py), so
+its first call in a process compiles it or loads it from numba's cache (timed and printed first).
+The LSTM float32 rows are also timed against torch with oneDNN switched off (marked †): torch's
+per-step loop, as in float64.
 """
 
 from __future__ import annotations
@@ -88,9 +90,25 @@ def measure_gradients(kind: str, T: int, H: int, rounds: int = 7) -> dict:
             "ratio": t_ours / t_torch}
 
 
+def first_lstm_call() -> dict:
+    """Seconds of the LSTM's first call in this process, per dtype: numba compiling its recurrence
+    (the first time on a machine) or loading it from the cache (after)."""
+    seconds = {}
+    for dtype in (np.float32, np.float64):
+        cell = LSTM.random(INPUT_SIZE, 4, seed=0)
+        cell = LSTM.from_arrays([{n: a.astype(dtype) for n, a in layer.params().items()} for layer in cell.layers])
+        t0 = time.perf_counter()
+        cell.run(np.zeros((2, INPUT_SIZE), dtype))
+        seconds[np.dtype(dtype).name] = time.perf_counter() - t0
+    return seconds
+
+
 def run() -> list[dict]:
     torch.set_num_threads(1)
     rows = []
+    first = first_lstm_call()
+    print("\n== Core: the LSTM's first call in this process (numba: a compile once a machine, then a cache load) ==")
+    print("   " + ", ".join(f"{dtype} {s:.2f} s" for dtype, s in first.items()))
     print("\n== Core: recorded forward (every intermediate) vs torch's forward ==")
     print(f"   batch 1, one thread, input size {INPUT_SIZE}; median of alternating runs")
     print(f"   {'cell':>5} {'T':>5} {'H':>4} {'dtype':>8} {'ours ms':>9} {'torch ms':>9} {'ratio':>6}")
