@@ -30,10 +30,17 @@ export function decode(bytes) {
 }
 
 // -- plotly.js, from this app's own server, loaded once per page ---------------------------------
-// The server keeps a gzipped copy beside plotly.min.js (app/step_view.serve_plotly): fetched as
-// bytes and unpacked here, it is a third of the transfer, and the server sends it as it lies on disk
-// (a .js file would be gzipped again on every request, half a second of the server's CPU at level 9
-// before the first byte leaves). Without DecompressionStream, or if that fails, the plain file.
+// Streamlit gzips a .js file from app/static again on every request (level 9: half a second of the
+// server's CPU for plotly.js before its first byte leaves), and sends no 304. So a browser that does
+// not hold plotly.min.js yet fetches the gzipped copy made once at start (app/step_view.serve_plotly),
+// sent as it lies on disk and a third of the bytes, and unpacks it here. A browser that holds the
+// plain file loads that with a script tag: read from its cache, parsed off the main thread, and after
+// a few loads compiled from V8's code cache (which a script made from unpacked bytes never gets; a
+// reload took ~1 s longer that way on this machine). The plain file is put into the cache later, once
+// the page has been drawn and left alone for a while, a few seconds apart from tab to tab.
+const WARM_AFTER_MS = [15_000, 45_000];   // when to fetch the plain file into the cache: a range, so a
+                                          // class opening one link does not ask for it all at once
+
 function addScript(src) {
   return new Promise((resolve, reject) => {
     const script = document.createElement("script");
@@ -45,6 +52,16 @@ function addScript(src) {
   });
 }
 
+async function inCache(src) {   // without asking the server
+  try {
+    const response = await fetch(src, { cache: "only-if-cached", mode: "same-origin" });
+    if (response.body) response.body.cancel();
+    return response.ok;
+  } catch (e) {
+    return false;
+  }
+}
+
 async function unpacked(src) {
   const response = await fetch(`${src}.gz`);
   if (!response.ok) throw new Error(`could not load ${src}.gz`);
@@ -53,15 +70,23 @@ async function unpacked(src) {
   return URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
 }
 
+function warmCache(src) {
+  const [low, high] = WARM_AFTER_MS;
+  setTimeout(() => {
+    const go = () => fetch(src, { priority: "low" }).then((r) => r.blob()).catch(() => {});
+    if (window.requestIdleCallback) window.requestIdleCallback(go, { timeout: 10_000 }); else go();
+  }, low + Math.random() * (high - low));
+}
+
 async function fetchPlotly(src) {
   const before = window.Plotly;
-  let url = null;
+  let url = null, packed = false;
   try {
-    if (typeof DecompressionStream === "function") {
+    if (typeof DecompressionStream === "function" && !(await inCache(src))) {
       try { url = await unpacked(src); } catch (e) { url = null; }
     }
     if (url) {
-      try { await addScript(url); } catch (e) { await addScript(src); }
+      try { await addScript(url); packed = true; } catch (e) { await addScript(src); }
     } else {
       await addScript(src);
     }
@@ -71,6 +96,7 @@ async function fetchPlotly(src) {
   const ours = window.Plotly;
   if (before) window.Plotly = before;   // leave any other copy on the page as it was
   if (!ours) throw new Error(`no plotly.js in ${src}`);
+  if (packed) warmCache(src);
   return ours;
 }
 

@@ -80,19 +80,29 @@ def test_numbers_drawn_at_a_step_are_the_recorded_ones(page, app_url):
 
 
 def test_the_bit_page_loads_one_plotly_and_draws_the_carry_with_it(page, app_url):
-    """The carry figure under the step view is drawn by the same widget and plotly.js (fetched once,
-    packed), so Streamlit's own plotly chunk is never loaded; its bars are the core's correlations."""
+    """The carry figure under the step view is drawn by the same widget and plotly.js (a fresh browser
+    fetches it once, packed), so Streamlit's own plotly chunk is never loaded; its bars are the core's
+    correlations. Opened again, the page takes plotly.js from the browser's cache."""
     open_app(page, f"{app_url}/?a=45&b=27&t=0")
     ready(page)
     figure = page.locator("[data-testid=step-view-figure][data-name=add_carry]")
     figure.scroll_into_view_if_needed()
     page.wait_for_selector("[data-testid=step-view-figure][data-ready='1']", timeout=60_000)
-    loaded = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
-    assert [u for u in loaded if "plotly" in u.lower()] == [f"{app_url}/app/static/plotly.min.js.gz"]
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(e => [e.name, e.transferSize])")
+    fetched = [name for name, size in loaded if "plotly" in name.lower() and size > 0]
+    assert fetched == [f"{app_url}/app/static/plotly.min.js.gz"]   # not Streamlit's PlotlyChart chunk
     bars = page.evaluate("""() => Array.from(document.querySelector(
         '[data-testid=step-view-figure] .js-plotly-plot')._fullData[0].y)""")
     finding = ba.carry_finding(registry.shipped_adder("pytorch"))
     np.testing.assert_allclose(bars, finding.correlation.astype(np.float32), rtol=0, atol=1e-7)
+    page.evaluate("fetch('/app/static/plotly.min.js').then(r => r.blob())")   # as the page does later on
+    page.wait_for_function("""() => performance.getEntriesByType('resource').some(
+        e => e.name.endsWith('/plotly.min.js') && e.transferSize > 0)""")
+    open_app(page, f"{app_url}/?a=45&b=27&t=0")
+    ready(page)
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(e => [e.name, e.transferSize])")
+    assert [name for name, size in loaded if "plotly" in name.lower() and size > 0] == []
+    assert page.evaluate("[...document.scripts].some(s => s.src.endsWith('/app/static/plotly.min.js'))")
     assert not page.errors
 
 
