@@ -66,13 +66,15 @@ def heatmaps(panels: Sequence[Panel], t: int | None, *, unit: int | None = None,
     """
     T, H = panels[0].values.shape
     n = len(panels)
-    panel = int(min(150, max(60, 5 * H + 30)) if compact else min(260, max(110, 9 * H + 40)))   # 16 units: 184 px
-    height = n * panel + (120 if compact else 150)
+    panel = int(min(150, max(75, 4 * H + 30)) if compact else min(260, max(110, 9 * H + 40)))   # 16 units: 184 px
+    height = n * panel + (100 if compact else 150)
     gap = 70 / height                                  # room for each panel's title
     span = (1 - (n - 1) * gap) / n
     steps, units = np.arange(T), np.arange(H)
     data, annotations, shapes = [], [], []
     layout = _layout(height, font_size, "heatmaps")
+    if compact:   # less room around the panels; each panel's title still fits above it
+        layout["margin"].update(t=40, b=40)
     for i, p in enumerate(panels):
         sfx = "" if i == 0 else str(i + 1)
         data.append(go.Heatmap(
@@ -84,10 +86,11 @@ def heatmaps(panels: Sequence[Panel], t: int | None, *, unit: int | None = None,
         last = i == n - 1
         layout[f"xaxis{sfx}"] = dict(anchor=f"y{sfx}", showticklabels=last,
                                      **({"matches": "x"} if i else {}),
-                                     **({"title": dict(text="time step t")} if last else {}))
+                                     **({"title": dict(text="time step t")} if last and not compact else {}))
         layout[f"yaxis{sfx}"] = dict(domain=[bottom, round(top, 6)], anchor=f"x{sfx}",
                                      range=[H - 0.5, -0.5], title=dict(text="unit"),
-                                     **({"tickmode": "linear", "dtick": 1 if H <= 8 else 5} if H <= 32 else {}))
+                                     **({"tickmode": "linear", "dtick": 1 if H <= (3 if compact else 8) else 5}
+                                        if H <= 32 else {}))
         annotations.append(dict(text=labels.plotly(p.title), showarrow=False,
                                 x=0, xref="paper", xanchor="left", y=round(top, 6), yref="paper",
                                 yanchor="bottom", font=dict(size=font_size)))
@@ -104,9 +107,11 @@ def heatmaps(panels: Sequence[Panel], t: int | None, *, unit: int | None = None,
             lo, hi = theme.SCALES[scale]["range"]
             layout[axis] = dict(colorscale=theme.SCALES[scale]["colours"], cmin=lo, cmax=hi,
                                 **({"cmid": 0.0} if lo < 0 < hi else {}),
-                                colorbar=dict(title=dict(text=theme.SCALES[scale]["title"]),
-                                              y=1 - rows[0] * (span + gap) - span / 2, len=min(0.45, 2.2 * span),
-                                              thickness=14))
+                                colorbar=dict(title=dict(text=theme.SCALES[scale]["title"],
+                                                         **({"side": "right"} if compact else {})),
+                                              y=1 - rows[0] * (span + gap) - span / 2,
+                                              len=span if compact else min(0.45, 2.2 * span), thickness=14,
+                                              **({"tickvals": [lo, hi]} if compact else {})))
     return _figure(data, layout)
 
 
@@ -186,16 +191,17 @@ def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int | No
                                marker=dict(symbol="x-thin", size=18, line=dict(width=3, color=theme.WRONG_COLOUR)),
                                hovertemplate="step %{x}: wrong<extra></extra>"))
     outline = [] if t is None else step_outline(t, yref="y", y0=-0.5, y1=3.5)
-    layout = _layout(180 if compact else 250, font_size, "bits", shapes=outline,
+    layout = _layout(140 if compact else 250, font_size, "bits", shapes=outline,
                      yaxis=dict(autorange="reversed", automargin=True),
                      xaxis=dict(title=dict(text="time step t = bit position (least significant first)")))
-    if compact:   # no title above the rows: the top margin is not needed
-        layout["margin"]["t"] = 10
+    if compact:   # no title above the rows, and the step's label names the axis: no room for either
+        layout["margin"].update(t=10, b=35)
+        del layout["xaxis"]["title"]
     return _figure(data, layout)
 
 
 def inputs(x: np.ndarray, t: int | None, *, feature_labels: list[str] | None = None,
-           step_labels: list[str] | None = None, font_size: int = theme.FONT_SIZE) -> go.Figure:
+           step_labels: list[str] | None = None, font_size: int = theme.FONT_SIZE, compact: bool = False) -> go.Figure:
     """The input sequence (T, I) as a heatmap, features as rows; step ``t`` outlined (unless None).
 
     The colour range is the whole sequence's (never less than 0 to 1, so bits and one-hot inputs
@@ -205,12 +211,16 @@ def inputs(x: np.ndarray, t: int | None, *, feature_labels: list[str] | None = N
     hover = "step %{x}" + (" '%{customdata}'" if step_labels is not None else "") + "<br>%{y} = %{z:.4g}<extra></extra>"
     data = [go.Heatmap(z=_f32(x.T), x=np.arange(T), y=feature_labels or [f"x[{i}]" for i in range(I)],
                        colorscale=theme.INPUT_SCALE, zmin=lo, zmax=hi,
-                       colorbar=dict(thickness=10, len=0.8, title=dict(text="input")),
+                       colorbar=dict(thickness=10, len=0.8, title=dict(text="input"),
+                                     **({"tickvals": [lo, hi]} if compact else {})),
                        customdata=None if step_labels is None else np.array([step_labels] * I, dtype=object),
                        hovertemplate=hover)]
-    layout = _layout(int(min(420, 140 + 18 * I)), font_size, "inputs",
+    layout = _layout(int(min(420, (70 if compact else 140) + 18 * I)), font_size, "inputs",
                      shapes=[] if t is None else step_outline(t, yref="y", y0=-0.5, y1=I - 0.5),
                      yaxis=dict(autorange="reversed", automargin=True), xaxis=dict(title=dict(text="time step t")))
+    if compact:   # as bit_rows: no title, and the step's label names the axis
+        layout["margin"].update(t=10, b=35)
+        del layout["xaxis"]["title"]
     return _figure(data, layout)
 
 

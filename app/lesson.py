@@ -55,13 +55,18 @@ BY_NUMBER = {c.number: c for c in CHAPTERS}
 class Question:
     """A prediction the reader makes before the app reveals it. ``right`` holds every option that is
     correct (a carry can be spread over more than one unit); ``why`` is the reveal, with the numbers
-    that decide it; ``focus`` is the (step, unit) the live view turns to when the answer is revealed."""
+    that decide it (``brief``: the same, shorter, for a projector, where the teacher says the rest);
+    ``focus`` is the (step, unit) the live view turns to when the answer is revealed."""
 
     prompt: str
     options: tuple[str, ...]
     right: frozenset[int]
     why: str
     focus: tuple[int, int] | None = None
+    brief: str | None = None
+
+    def reveal(self, short: bool) -> str:
+        return self.brief if short and self.brief else self.why
 
     def check(self, choice: int) -> bool:
         return choice in self.right
@@ -198,10 +203,13 @@ def carry_text(finding) -> str:
 
 def carry_question(finding, hidden_size: int, convention: Convention) -> Question:
     units = [u.unit for u in finding.units]
+    corr = ", ".join(f"{u.correlation:+.3f}" for u in finding.units)
     return Question(
         prompt="Which unit holds the carry?",
         options=tuple(str(j) for j in range(hidden_size)), right=frozenset(units),
         why=labels.carry_finding_text(finding, convention),
+        brief=f"Unit{'s' if len(units) > 1 else ''} {' and '.join(map(str, units))}: the h_t that follow the "
+              f"true carry most closely over {finding.sample.describe()} (correlation {corr}).",
         focus=(0, units[0]))
 
 

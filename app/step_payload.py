@@ -62,6 +62,7 @@ class StepSpec:
     name: str = "steps"           # the page's prefix: what the browser keeps this view's step under
     parts: frozenset[str] = PARTS  # which of the view's sections are drawn (a lesson shows a few)
     clicker: bool = True          # Page Up / Page Down step this view (a lesson keeps them for its own steps)
+    compact: bool = False         # heatmaps about half as tall (a lesson's view beside its text, on a projector)
 
 
 class _Arrays:
@@ -115,7 +116,7 @@ def header(spec: StepSpec) -> tuple[dict, dict[str, np.ndarray]]:
         figs.append({"id": "top", "figure": top, "columns": _axis_pairs(top, "heatmap"), "rows": []})
 
     if "heatmaps" in spec.parts:
-        heat = figures.heatmaps(view.panels, None, font_size=spec.font_size)
+        heat = figures.heatmaps(view.panels, None, font_size=spec.font_size, compact=spec.compact)
         for trace in heat.data:   # sent once as arrays below, not as base64 inside the figure
             trace.z = None
         heat_json = _figure_json(heat)

@@ -103,12 +103,13 @@ def start(prefix: str) -> tuple[int, int]:
 
 def show(prefix: str, key: Hashable, view: CellView, *, top: Callable[[], go.Figure] | None = None,
          sentence: Callable[[], StepText] | None = None, link: bool = False,
-         parts: frozenset[str] = step_payload.PARTS, clicker: bool = True) -> None:
+         parts: frozenset[str] = step_payload.PARTS, clicker: bool = True, compact: bool = False) -> None:
     """Draw the step view of ``view``. ``top`` and ``sentence`` make the figure above it and the
     per-step sentence; they are called only when the message is built, not on every rerun.
     ``link``: the page's URL carries ?t= and ?unit= (the browser keeps them up to date; the server
     reads them once, when a link is opened). ``parts``: the sections drawn (step_payload.PARTS);
-    ``clicker``: whether Page Up / Page Down step this view (a page with steps of its own says no)."""
+    ``clicker``: whether Page Up / Page Down step this view (a page with steps of its own says no);
+    ``compact``: heatmaps about half as tall."""
     t, unit = start(prefix)
     present, font_size = ui.presenting(), ui.font_size()
     base_url = str(st.get_option("server.baseUrlPath") or "")
@@ -117,9 +118,9 @@ def show(prefix: str, key: Hashable, view: CellView, *, top: Callable[[], go.Fig
         return step_payload.build(StepSpec(
             view=view, top=top() if top else None, sentence=sentence() if sentence else None, start_t=t,
             start_unit=unit, link=link, present=present, font_size=font_size, name=prefix, base_url=base_url,
-            parts=parts, clicker=clicker))
+            parts=parts, clicker=clicker, compact=compact))
 
-    data = MESSAGES.get((key, prefix, t, unit, link, present, font_size, base_url, parts, clicker), build)
+    data = MESSAGES.get((key, prefix, t, unit, link, present, font_size, base_url, parts, clicker, compact), build)
     if link:
         session.write_link({}, drop_params=session.BROWSER_PARAMS)
     _component()(key=session.element(f"{prefix}_steps"), data=data)

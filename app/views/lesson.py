@@ -42,8 +42,17 @@ class Live:
     note: str = ""          # under the view: where the model comes from
 
 
-def view_parts(*parts: str) -> frozenset[str]:
-    return frozenset(parts)
+def show(n: int, key: tuple, view: cell_views.CellView, *parts: str, top=None, sentence=None) -> None:
+    """Chapter ``n``'s step view: only ``parts`` of it, compact while presenting (it shares a projector's
+    screen with the chapter's words), and Page Up / Page Down left to the lesson's own steps."""
+    step_view.show(f"les{n}", key, view, parts=frozenset(parts), top=top, sentence=sentence, clicker=False,
+                   compact=ui.presenting())
+
+
+def bits(run: ba.AdditionRun):
+    """The bit rows above an adder's view (a function: built only when the view's message is)."""
+    return lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size(),
+                                    compact=ui.presenting())
 
 
 def focus(n: int, question: L.Question, revealed: bool) -> None:
@@ -65,9 +74,8 @@ def adds(n: int, convention: Convention) -> Live:
     view = cell_views.gru_view(run.trace.last, convention)
 
     def draw() -> None:
-        step_view.show(f"les{n}", step_view.fingerprint(model.cell, run.xs, "adds"), view, clicker=False,
-                       parts=view_parts("top"), sentence=lambda: step_texts.addition(run),
-                       top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
+        show(n, step_view.fingerprint(model.cell, run.xs, "adds"), view, "top", top=bits(run),
+             sentence=lambda: step_texts.addition(run))
     return Live(L.adds_text(model.cell.hidden_size), draw, L.bit_question(run),
                 f"{run.a} + {run.b} = {run.a + run.b}, as the shipped adder (the {convention.name} convention) "
                 f"computes it.")
@@ -81,8 +89,8 @@ def update_gate(n: int, convention: Convention) -> Live:
     view = only(cell_views.gru_view(lt, convention), "z")
 
     def draw() -> None:
-        step_view.show(f"les{n}", step_view.fingerprint(gru, xs, "update"), view, clicker=False,
-                       parts=view_parts("blend") if ui.presenting() else view_parts("heatmaps", "blend"))
+        parts = ("blend",) if ui.presenting() else ("heatmaps", "blend")   # the blend alone fits beside the words
+        show(n, step_view.fingerprint(gru, xs, "update"), view, *parts)
     return Live(L.update_text(convention), draw, L.update_question(lt, convention, UPDATE_STEP),
                 f"The Parameter lab's preset “{preset.name}”: {labels.md(preset.describe(convention))}")
 
@@ -99,10 +107,9 @@ def reset_gate(n: int, convention: Convention) -> Live:
     view = only(cell_views.gru_view(ex.trace.last, model.cell.convention), "r", "z")
 
     def draw() -> None:
-        step_view.show(f"les{n}", step_view.fingerprint(model.cell, ex.xs, "reset"), view, clicker=False,
-                       parts=view_parts("top", "heatmaps"),
-                       top=lambda: figures.inputs(ex.xs, None, feature_labels=["value", "marker"],
-                                                  font_size=ui.font_size()))
+        show(n, step_view.fingerprint(model.cell, ex.xs, "reset"), view, "top", "heatmaps",
+             top=lambda: figures.inputs(ex.xs, None, feature_labels=["value", "marker"], font_size=ui.font_size(),
+                                        compact=ui.presenting()))
     return Live(L.reset_text(model.cell.convention), draw, L.reset_question(ex),
                 f"A GRU of {model.cell.hidden_size} units trained on this task "
                 f"(`{registry.entry(RESET_MODEL).command}`). "
@@ -116,9 +123,8 @@ def carry(n: int, convention: Convention) -> Live:
     view = only(cell_views.gru_view(run.trace.last, convention), "h")
 
     def draw() -> None:
-        step_view.show(f"les{n}", step_view.fingerprint(model.cell, run.xs, "carry"), view, clicker=False,
-                       parts=view_parts("top", "heatmaps"), sentence=lambda: step_texts.addition(run),
-                       top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
+        show(n, step_view.fingerprint(model.cell, run.xs, "carry"), view, "top", "heatmaps", top=bits(run),
+             sentence=lambda: step_texts.addition(run))
     return Live(L.carry_text(finding), draw, L.carry_question(finding, model.cell.hidden_size, convention),
                 f"The shipped adder in the {convention.name} convention, on {run.a} + {run.b}.")
 
@@ -143,8 +149,7 @@ def stacking(n: int, convention: Convention) -> Live:
     view = cell_views.layers_view(trace, model.cell.convention)
 
     def draw() -> None:
-        step_view.show(f"les{n}", step_view.fingerprint(model.cell, xs, "stack"), view, clicker=False,
-                       parts=view_parts("heatmaps"))
+        show(n, step_view.fingerprint(model.cell, xs, "stack"), view, "heatmaps")
     forecast = float(model.readout.outputs(trace, last_step=True)[0])
     text = (labels.stacking_text(model.cell, 0, per_step_readout=False) + " Below, each layer's state on one "
             "window of weekly prices: one row per unit, one column per week.")
@@ -161,8 +166,7 @@ def conventions(n: int, convention: Convention) -> Live:
     view = only(cell_views.gru_view(run_to.trace.last, shown), "z", "h")
 
     def draw() -> None:
-        step_view.show(f"les{n}", step_view.fingerprint(model.cell, run_to.xs, "flip"), view, clicker=False,
-                       parts=view_parts("heatmaps"))
+        show(n, step_view.fingerprint(model.cell, run_to.xs, "flip"), view, "heatmaps")
     return Live(L.conventions_text(), draw,
                 L.flip_question(run_from.trace.last, run_to.trace.last, step, unit, source.name, shown.name),
                 f"The shipped cho2014 adder on {EXAMPLE[0]} + {EXAMPLE[1]}, written in chung2014.")
@@ -177,11 +181,10 @@ def train_your_own(n: int, convention: Convention) -> Live:
 
     def draw() -> None:
         st.page_link("views/train.py", label="Open the Train page", icon=":material/model_training:")
-        step_view.show(f"les{n}", step_view.fingerprint(model.cell, run.xs, "long", model.readout.weight.tobytes(),
-                                                        model.readout.bias.tobytes()),
-                       cell_views.gru_view(run.trace.last, model.cell.convention), clicker=False,
-                       parts=view_parts("top"), sentence=lambda: step_texts.addition(run),
-                       top=lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size()))
+        key = step_view.fingerprint(model.cell, run.xs, "long", model.readout.weight.tobytes(),   # the bits written
+                                    model.readout.bias.tobytes())
+        show(n, key, cell_views.gru_view(run.trace.last, model.cell.convention), "top", top=bits(run),
+             sentence=lambda: step_texts.addition(run))
     return Live(L.TRAIN_TEXT, draw, L.long_carry_question(run, whose),
                 f"Asked of {whose} ({model.cell.hidden_size} units, the {model.cell.convention.name} convention).")
 
@@ -255,13 +258,14 @@ def ask(n: int, q: L.Question) -> None:
 
 
 def reveal(n: int, q: L.Question, chosen: int | None) -> None:
+    why = q.reveal(short=ui.presenting())
     if chosen is None:
-        st.info(labels.md(f"**The answer:** {' or '.join(q.options[k] for k in sorted(q.right))}. {q.why}"),
+        st.info(labels.md(f"**The answer:** {' or '.join(q.options[k] for k in sorted(q.right))}. {why}"),
                 icon=":material/visibility:")
         return
     right = q.check(chosen)
     head = "Right." if right else f"Not quite: you said {q.options[chosen] if chosen < len(q.options) else '?'}."
-    (st.success if right else st.warning)(labels.md(f"**{head}** {q.why}"),
+    (st.success if right else st.warning)(labels.md(f"**{head}** {why}"),
                                          icon=":material/check_circle:" if right else ":material/lightbulb:")
     if not ui.presenting():
         st.button("Answer again", key=session.element("les_retry"), on_click=retry, args=(n,),
@@ -347,7 +351,7 @@ if presenting:   # one step of the chapter at a time, each fitting a projector's
         else:
             st.markdown(f"**Predict:** {labels.md(live.question.prompt)}")
     else:
-        words, view = st.columns([2, 3])
+        words, view = st.columns([1, 2.3])   # wide enough for the view's controls on one row
         with words:
             st.markdown(f"**Predict:** {labels.md(live.question.prompt)}")
             reveal(n, live.question, chosen)

@@ -22,6 +22,7 @@ def lesson(**query):
     at.switch_page("views/lesson.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]     # a view that failed would say so in the page
     return at
 
 
@@ -40,6 +41,7 @@ def check(at, n: int, option: int):
     at.button(key="les_check").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
     return at
 
 
@@ -229,6 +231,23 @@ def test_presentation_mode_moves_through_a_chapters_steps():
     at.button(key="les_back").click()
     at.run()
     assert texts(at.header)[0].startswith("1 ·")
+
+
+def test_every_step_of_every_chapter_draws_while_presenting():
+    """The compact views (heatmaps, bit rows, inputs) of all eight chapters, step by step, with no error."""
+    at = lesson(lesson="1", present="1")
+    for c in L.CHAPTERS:
+        for stage in L.STAGES:
+            assert texts(at.header)[0].startswith(f"{c.number} ·"), (c.number, stage)
+            assert not at.error and not at.exception, (c.number, stage, [e.value for e in at.error])
+            if stage in ("do", "reveal") and c.number != 5:
+                head, _ = step_view(at, f"les{c.number}")
+                assert head["present"] and not head["clicker"]
+            if at.button(key="les_next").disabled:          # the lesson's very last step
+                assert (c.number, stage) == (len(L.CHAPTERS), L.STAGES[-1])
+                return
+            at.button(key="les_next").click()
+            at.run()
 
 
 def step_view_names(at) -> list[str]:
