@@ -196,6 +196,30 @@ def test_chapter_8_asks_the_shipped_adder_until_a_model_is_trained():
     assert f"{run.result:,}" in wrong_then_right(at, 8, 0 if run.correct else 1)
 
 
+def test_chapter_8_asks_the_model_trained_in_the_tab():
+    """Trained on the Train page, then back to the lesson: the question is the new model's, answered from it."""
+    from gru_core.train import TrainConfig, train
+    at = app()
+    at.switch_page("views/train.py")
+    at.run()
+    at.number_input(key="tr_hidden").set_value(4).run()
+    at.number_input(key="tr_iters").set_value(10).run()
+    at.button(key="tr_start").click().run()
+    assert at.session_state["app_trained"] is not None
+    at.switch_page("views/lesson.py")
+    at.run()
+    at.selectbox(key="les_chapter").set_value(8).run()
+    assert not at.exception and not at.error
+    assert any("the model you trained (4 units" in c for c in texts(at.caption))
+    offline = train(ba.BitAddition(bits=8, harden=False), TrainConfig(hidden_size=4, seed=0,
+                                                                      stage_iterations={"learn": 10}))
+    run = ba.run_addition(offline, (1 << 32) - 1, 1)
+    assert f"{run.result:,}" in wrong_then_right(at, 8, 0 if run.correct else 1)
+    head, arrays = step_view(at, "les8")
+    top = step_figure(at, "les8", "top")
+    np.testing.assert_array_equal(decode(top["data"][0]["z"])[3], run.output.astype(np.float32))
+
+
 # -- progress, links, presentation --------------------------------------------------------------------
 def test_progress_is_kept_in_the_link_and_judged_again_when_opened():
     at = lesson(lesson="1")
