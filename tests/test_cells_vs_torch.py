@@ -67,9 +67,8 @@ def test_recorded_intermediates_equal_a_step_by_step_recompute(kind):
 
 @pytest.mark.parametrize("dtype, tol", [(np.float32, 1e-5), (np.float64, 1e-12)])
 def test_the_lstm_records_exactly_what_it_sums_in_either_dtype(dtype, tol):
-    """The recurrence works on halved i, f, o rows with b_h· folded into its product (lstm.py): what
-    it records is still W x + b, W h + b and, bit for bit, their sum, and it equals torch in float32
-    as in float64 (saturating weights included)."""
+    """The compiled recurrence (lstm.py) records W x + b, W h + b and, bit for bit, their sum, and it
+    equals torch in float32 as in float64 (saturating weights included)."""
     module, _ = torch_pair("LSTM", 2, 3, 5, seed=3, big=True)
     module = module.to(torch.float32 if dtype == np.float32 else torch.float64)
     cell = LSTM.from_torch(module)
