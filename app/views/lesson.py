@@ -16,16 +16,17 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from app import cell_views, figures, labels, presets, services, session, step_texts, step_view, ui
+from app import cell_views, figures, labels, limits, presets, services, session, step_texts, step_view, ui
 from app import gradient_figures as gf
 from app import lesson as L
+from app.sequences import parse_rows
 from gru_core import CONVENTIONS, GRU, Convention, registry
 from gru_core.tasks import bit_addition as ba
 from gru_core.tasks import last_part
 from gru_core.tasks.forecast import Forecast
 
 PAGE = "les"
-EXAMPLE = (45, 27)          # 101101 + 011011: a carry out of all six columns (the bit page's default)
+EXAMPLE = (limits.DEFAULT_A, limits.DEFAULT_B)   # the bit page's default: a carry out of all six columns
 LONG_CARRY = ((1 << 32) - 1, 1)   # all ones plus one: the carry travels through every column
 UPDATE_PRESET, UPDATE_STEP = "Remember the first input", 5
 WHY_LENGTH = 50
@@ -83,7 +84,7 @@ def adds(n: int, convention: Convention) -> Live:
 
 def update_gate(n: int, convention: Convention) -> Live:
     preset = presets.PRESETS[UPDATE_PRESET]
-    xs = np.array([[float(v) for v in line.split(",")] for line in preset.inputs.splitlines()])
+    xs = parse_rows(preset.inputs, len(preset.features)).xs
     gru = GRU.from_arrays([preset.params(convention)], convention)
     lt = gru.run(xs).last
     view = only(cell_views.gru_view(lt, convention), "z")
