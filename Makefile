@@ -41,8 +41,9 @@ nginx:
 serve: $(STAMP) nginx
 	STREAMLIT_BROWSER_GATHER_USAGE_STATS=false $(PY) deploy/serve.py --replicas $(REPLICAS) --port $(PORT)
 
+# MALLOC_ARENA_MAX: fewer glibc arenas, so memory freed after a class goes back (app/capacity.py SERVER_ENV)
 run: $(STAMP)
-	STREAMLIT_BROWSER_GATHER_USAGE_STATS=false $(PY) -m streamlit run app/streamlit_app.py \
+	MALLOC_ARENA_MAX=2 STREAMLIT_BROWSER_GATHER_USAGE_STATS=false $(PY) -m streamlit run app/streamlit_app.py \
 	  --server.port $(PORT) --server.headless true
 
 test: $(STAMP) chromium nginx

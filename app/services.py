@@ -25,9 +25,18 @@ def bit_adder(convention: str = "pytorch") -> RecurrentModel:
     return registry.shipped_adder(convention)
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
 def addition(convention: str, a: int, b: int) -> ba.AdditionRun:
-    return ba.run_addition(bit_adder(convention), a, b)
+    """The shipped adder's recorded run of a + b, kept for every tab while a tab that asked for it is
+    open (app/capacity.py), up to 32 MB in all (a 64-bit run weighs about 120 KB)."""
+    return ADDITIONS.get((convention, a, b), lambda: ba.run_addition(bit_adder(convention), a, b))
+
+
+def _addition_bytes(run: ba.AdditionRun) -> int:
+    arrays = (v for v in vars(run).values() if isinstance(v, np.ndarray))
+    return sum(v.nbytes for v in arrays) + _trace_bytes(run.trace)
+
+
+ADDITIONS: ByteCache[ba.AdditionRun] = ByteCache(32 * 2**20, size=_addition_bytes)
 
 
 @st.cache_resource(show_spinner="Measuring which units carry the carry…")

@@ -12,8 +12,9 @@ key), so an action says "set add_a_text to 1234" or "press add_next".
 
 Memory: before the levels, one session per process does every action once (so the figures that
 follow are not the code each action imports the first time); then, per level, the resident memory of
-each process before it, with all its sessions open and idle after their actions, and a few seconds
-after they closed (app/capacity.py gives back what closed tabs held).
+each process before it, with all its sessions open and idle after their actions, and after they
+closed: once Streamlit's reconnect window for a closed tab has passed (server.disconnectedSessionTTL:
+120 s by default, RECONNECT_SECONDS here) and app/capacity.py has given back what closed tabs held.
 
 Bounded: a fixed number of sessions, each for a fixed time, loopback only; it stops by itself.
 
@@ -46,9 +47,16 @@ from app import capacity  # noqa: E402
 CLOCK_TICKS = 100  # /proc/<pid>/stat counts CPU time in ticks of 1/100 s on Linux
 LINK = "a=13&b=7&t=2"  # the shared link every student opens (the lesson's addition, at step 2)
 IDLE_SECONDS = 2.0     # every session open, its actions done, before memory is read
-# after the sessions close, before memory is read: the server notices closed tabs within
-# capacity.WATCH_SECONDS and releases at most every capacity.RELEASE_EVERY_SECONDS
-SETTLE_SECONDS = 2 * (capacity.WATCH_SECONDS + capacity.RELEASE_EVERY_SECONDS)
+# Streamlit keeps a closed tab's state for a reconnect (server.disconnectedSessionTTL, 120 s by
+# default); the bench's servers keep it RECONNECT_SECONDS, so memory after close is read in seconds
+RECONNECT_SECONDS = 10
+
+
+def settle_seconds(reconnect: float) -> float:
+    """After the sessions close, before memory is read: their reconnect window, then the server's
+    watcher (it looks every capacity.WATCH_SECONDS, releases at most every RELEASE_EVERY_SECONDS)."""
+    return reconnect + 2 * (capacity.WATCH_SECONDS + capacity.RELEASE_EVERY_SECONDS)
+
 ACTIONS = ("open link", "change example", "upload a sequence", "train (20 it.)")
 
 
@@ -267,11 +275,19 @@ async def warm_up(url: str) -> None:
         await s.close()
 
 
-def run(levels=(1, 10, 30, 60), seconds: float = 20.0, replicas: int = 1) -> list[dict]:
+def run(levels=(1, 10, 30, 60), seconds: float = 20.0, replicas: int = 1,
+        reconnect: float = RECONNECT_SECONDS) -> list[dict]:
     """The levels against one app process, or ``replicas`` processes behind nginx (deploy/serve.py:
     each simulated session is one websocket, which the balancer pins to one process)."""
+    import os
+
     from conftest import ROOT as APP_ROOT
     from conftest import start_server
+
+    # the servers' environment: as deploy/serve.py starts them, with a short reconnect window
+    os.environ.update({**capacity.SERVER_ENV, **os.environ,
+                       "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(int(reconnect))})
+    settle = settle_seconds(reconnect)
 
     if replicas > 1:
         sys.path.insert(0, str(APP_ROOT / "deploy"))
@@ -301,10 +317,10 @@ def run(levels=(1, 10, 30, 60), seconds: float = 20.0, replicas: int = 1) -> lis
         cold = rss()
         for u in direct:
             asyncio.run(warm_up(u))
-        time.sleep(SETTLE_SECONDS)
+        time.sleep(settle)
         warm = rss()
         print(f"   resident memory per process: {mb(cold)} at start, {mb(warm)} after one tab per process did "
-              f"every action once and closed")
+              f"every action once and closed (reconnect window {reconnect:.0f} s; Streamlit's default 120 s)")
         print(f"   {'sessions':>8} {'action':<18} {'count':>6} {'p50 s':>7} {'p95 s':>7} {'per s':>6} "
               f"{'CPU s/action':>12}")
         for n in levels:
@@ -313,7 +329,7 @@ def run(levels=(1, 10, 30, 60), seconds: float = 20.0, replicas: int = 1) -> lis
             timings, idle = asyncio.run(level(url, n, seconds, read_idle=rss))
             wall = time.perf_counter() - t0 - IDLE_SECONDS
             cpu1 = cpu()
-            time.sleep(SETTLE_SECONDS)
+            time.sleep(settle)
             after = rss()
             actions = sum(len(v) for v in timings.values())
             per_session = (sum(idle) - sum(before)) / n
@@ -329,7 +345,7 @@ def run(levels=(1, 10, 30, 60), seconds: float = 20.0, replicas: int = 1) -> lis
                 print(f"   {n:>8} {action:<18} {len(values):>6} {row['p50']:>7.3f} {row['p95']:>7.3f} "
                       f"{row['throughput']:>6.1f} {row['cpu_per_action']:>12.3f}")
             print(f"   {'':>8} memory per process: {mb(before)} before; {mb(idle)} with the {n} sessions open "
-                  f"and idle ({per_session:+.1f} MB per idle session); {mb(after)} {SETTLE_SECONDS:.0f} s "
+                  f"and idle ({per_session:+.1f} MB per idle session); {mb(after)} {settle:.0f} s "
                   f"after they closed")
     finally:
         stop()
@@ -341,5 +357,7 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30, 60])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--replicas", type=int, default=1, help="app processes behind nginx (1: no nginx)")
+    parser.add_argument("--reconnect-window", type=float, default=RECONNECT_SECONDS,
+                        help="seconds the servers keep a closed tab's state (server.disconnectedSessionTTL)")
     args = parser.parse_args()
-    run(tuple(args.sessions), args.seconds, args.replicas)
+    run(tuple(args.sessions), args.seconds, args.replicas, args.reconnect_window)

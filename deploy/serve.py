@@ -29,6 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.capacity import SERVER_ENV  # noqa: E402  (needs the path above)
+
 COOKIE = "gru_lab_route"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -114,7 +118,7 @@ def start(replicas: int = 2, port: int | None = None) -> Cluster:
     if not Path(NGINX).exists():
         raise RuntimeError("nginx is not installed: `make serve` installs it (apt-get install nginx-light)")
     run_dir = Path(tempfile.mkdtemp(prefix="gru_lab_nginx_"))
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**SERVER_ENV, **os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     cluster = Cluster(url="", replica_urls=[], run_dir=run_dir)
     try:
         for _ in range(replicas):

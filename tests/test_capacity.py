@@ -79,3 +79,16 @@ def test_an_entry_asked_for_again_by_an_open_tab_stays(monkeypatch):
     cache.get("view", lambda: bytes(10))                   # a hit: C uses it too
     assert cache.drop_unused({"tab C"}) == 0 and "view" in cache.items
     assert cache.drop_unused(set()) == 10 and not cache.items
+
+
+def test_forget_drops_closed_tabs_from_streamlits_store_and_tolerates_gone_ones(monkeypatch):
+    class Store(dict):
+        def delete(self, session_id):
+            del self[session_id]
+
+    class Manager:
+        _session_storage = Store({"closed long ago": object(), "closed just now": object()})
+
+    monkeypatch.setattr(capacity, "_session_manager", lambda: Manager)
+    capacity.forget(["closed long ago", "reconnected meanwhile"])
+    assert set(Manager._session_storage) == {"closed just now"}
