@@ -4,7 +4,11 @@ the same run).
 
 Printed per case (64- and 1,024-bit addition, the sequence page at T = 2,048, H = 256):
   * first paint of a shared link (goto → every figure drawn; median of 3 fresh loads each, after
-    one untimed load of each page), ours / before;
+    one untimed load of each page), ours / before. Ours waits for the step view's three figures
+    (data-ready; its carry figure is drawn in between, by the same plotly.js); the page before for
+    its outlined figures at step 0 (BEFORE_AT), which holds from the frame its first one is drawn:
+    checked frame by frame (2026-12-07), all four of its figures, the carry chart too, land in that
+    same frame, as do ours, so both sides time every figure drawn;
   * click on Next → step view repainted, median and p95 (timed in Python around the click, the same
     way for both pages; for ours also inside the page: click → the next frame after the change);
   * steps per second while playing at the fastest speed;

@@ -36,10 +36,10 @@ export function decode(bytes) {
 // sent as it lies on disk and a third of the bytes, and unpacks it here. A browser that holds the
 // plain file loads that with a script tag: read from its cache, parsed off the main thread, and after
 // a few loads compiled from V8's code cache (which a script made from unpacked bytes never gets; a
-// reload took ~1 s longer that way on this machine). The plain file is put into the cache later, once
-// the page has been drawn and left alone for a while, a few seconds apart from tab to tab.
-const WARM_AFTER_MS = [15_000, 45_000];   // when to fetch the plain file into the cache: a range, so a
-                                          // class opening one link does not ask for it all at once
+// reload took ~1 s longer that way on this machine). The plain file is put into the cache later: it
+// costs the server one gzip (~0.5 s of CPU) per browser, so not while a class is opening the page
+// together, and spread out, at a random moment one to three minutes after plotly.js was loaded.
+const WARM_AFTER_MS = [60_000, 180_000];
 
 function addScript(src) {
   return new Promise((resolve, reject) => {
