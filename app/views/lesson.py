@@ -136,8 +136,8 @@ def why_gates(n: int, convention: Convention) -> Live:
     distance = gf.first_mark_distance(services.adding_example(WHY_LENGTH))
 
     def draw() -> None:
-        ui.chart(gf.reach_figure(gf.cell_curves(trained, None, "gru"), marker=distance, font_size=ui.font_size()),
-                 key=session.element("les_gradients"))
+        step_view.figure("les_gradients", gf.reach_figure(gf.cell_curves(trained, None, "gru"), marker=distance,
+                                                          font_size=ui.font_size()))
     return Live(L.GRADIENT_TEXT, draw, L.gradient_question(trained, gf.NAMES, distance),
                 f"The shipped networks for sequences of {WHY_LENGTH} numbers; the “Why gates?” page has the rest.")
 

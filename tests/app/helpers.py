@@ -94,6 +94,17 @@ def step_views(at: AppTest) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
     return out
 
 
+def figure_alone(at: AppTest, name: str) -> dict:
+    """A figure the page draws alone with the step view's plotly.js (step_view.figure), by its key."""
+    from app import step_payload
+
+    heads = [step_payload.read_figure(el.proto.bytes) for el in at.get("bidi_component")
+             if el.proto.bytes.startswith(step_payload.FIGURE)]
+    figs = [head["figure"] for head in heads if head["name"] == name]
+    assert len(figs) == 1, f"{len(figs)} figures called {name!r}"
+    return figs[0]
+
+
 def step_view(at: AppTest, name: str) -> tuple[dict, dict[str, np.ndarray]]:
     views = step_views(at)
     assert name in views, f"no step view {name!r} on the page: {list(views)}"

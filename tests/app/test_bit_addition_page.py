@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app, assert_step_view_shows, decode, step_figure, step_view, texts
+from helpers import app, assert_step_view_shows, decode, figure_alone, step_figure, step_view, texts
 
-from app import step_payload
 from gru_core import registry
 from gru_core.tasks import bit_addition as ba
 
@@ -14,15 +13,6 @@ from gru_core.tasks import bit_addition as ba
 @pytest.fixture(scope="module")
 def models():
     return {c: registry.shipped_adder(c) for c in ("pytorch", "cho2014", "chung2014")}
-
-
-def figure_alone(at, name: str) -> dict:
-    """A figure the page draws alone with the step view's plotly.js (step_view.figure), by its key."""
-    heads = [step_payload.read_figure(el.proto.bytes) for el in at.get("bidi_component")
-             if el.proto.bytes.startswith(step_payload.FIGURE)]
-    figs = [head["figure"] for head in heads if head["name"] == name]
-    assert len(figs) == 1, f"{len(figs)} figures called {name!r}"
-    return figs[0]
 
 
 def assert_page_matches(at, model, a, b, t, unit=0):

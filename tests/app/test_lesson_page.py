@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app, decode, figure, step_figure, step_view, step_views, texts
+from helpers import app, decode, figure_alone, step_figure, step_view, step_views, texts
 
 from app import lesson as L
 from app import presets
@@ -148,7 +148,7 @@ def test_chapter_4_checks_the_students_unit_against_the_carry_finding(name):
 
 def test_chapter_5_draws_the_three_cells_gradients_and_asks_which_is_least():
     at = lesson(lesson="5")
-    fig = figure(at, "les_gradients")
+    fig = figure_alone(at, "les_gradients")
     shown = {tr["name"]: decode(tr["y"]) for tr in fig["data"]}
     radio = question_radio(at, 5)
     options = list(radio.options)
