@@ -219,9 +219,10 @@ class StepView {
     this.slider.addEventListener("input", () => { this.stop(); this.show(Number(this.slider.value), this.unit); });
 
     const unitRow = this.el("label", "gsv-unit", root);
-    unitRow.append(`Unit whose equations are written out (0–${this.H - 1}) `);
+    const unitWhat = head.equations ? "Unit whose equations are written out" : "Unit whose row is marked";
+    unitRow.append(`${unitWhat} (0–${this.H - 1}) `);
     this.unitInput = this.el("input", "", unitRow, { type: "number", min: 0, max: this.H - 1, step: 1,
-      "aria-label": "Unit whose equations are written out" });
+      "aria-label": unitWhat });
     this.unitInput.addEventListener("input", () => {
       if (this.unitInput.value === "") return;
       this.show(this.t, this.clampUnit(this.unitInput.value));

@@ -275,7 +275,7 @@ def reveal(n: int, q: L.Question, chosen: int | None) -> None:
 
 def navigation(n: int) -> None:
     presenting = ui.presenting()
-    c1, c2, c3 = st.columns([1, 4, 1], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([1.4, 3.2, 1.4], vertical_alignment="bottom")
     if presenting:   # a clicker: Page Up / Page Down move through the chapter's steps, then on
         c1.button("Back", key=session.element("les_back"), on_click=step, args=(-1,), shortcut="PageUp",
                   icon=":material/arrow_back:", width="stretch", disabled=n == 1 and session.get("les_stage") == 0)
