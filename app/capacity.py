@@ -14,6 +14,7 @@ tab's state (``forget``) and releases again.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import threading
@@ -192,12 +193,14 @@ def forget(session_ids: Iterable[str]) -> None:
     Streamlit stops offering them when the window ends but removes them only at its next write (the
     next tab to close): until then their state (widgets, uploads, a trained model) stays in memory."""
     manager = _session_manager()
-    storage = getattr(manager, "_session_storage", None)   # no public call: its session manager keeps it
-    for session_id in session_ids:
-        try:
-            storage.delete(session_id)
-        except Exception:  # noqa: BLE001 — already gone (reaped, or reconnected and taken out)
-            pass
+    # no public call for this: Streamlit's session manager keeps the store, and writes it under its lock
+    storage = getattr(manager, "_session_storage", None)
+    with getattr(manager, "_storage_lock", None) or contextlib.nullcontext():
+        for session_id in session_ids:
+            try:
+                storage.delete(session_id)
+            except Exception:  # noqa: BLE001 — already gone (reaped, or reconnected and taken out)
+                pass
 
 
 def _watch() -> None:
