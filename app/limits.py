@@ -42,4 +42,5 @@ LAB_MAX_INPUTS = 2
 MAX_SESSIONS_PER_PROCESS = 100           # tabs served at once; a tab beyond it is told so at once
 MESSAGE_CACHE_BYTES = 256 * 2**20        # step-view messages kept for all tabs together
 TRACE_CACHE_BYTES = 512 * 2**20          # recorded runs of people's own sequences, for all tabs together
+UPLOAD_CACHE_BYTES = 256 * 2**20         # models read from uploaded files, for all tabs together
 

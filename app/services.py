@@ -5,6 +5,7 @@ a tweak anywhere only ever works on a copy."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import numpy as np
 import streamlit as st
@@ -66,14 +67,28 @@ def random_gru(input_size: int, hidden_size: int, seed: int, init_scale: float, 
                       convention=convention)
 
 
-@st.cache_resource(show_spinner="Reading the file safely…", max_entries=16)
 def uploaded_model(data: bytes, filename: str, config: bytes | None, convention: str):
     """A user's model file (torch state_dict, Keras archive or weights + config), read in a sandboxed
-    process (gru_core.checkpoints); raises ValueError with a message for the page. Cached on the
-    bytes, so stepping does not re-read it."""
+    process (gru_core.checkpoints); raises ValueError with a message for the page. Kept on a digest of
+    the bytes while a tab that uploaded it is open (app/capacity.py), so stepping does not re-read it."""
     from gru_core import checkpoints
 
-    return checkpoints.load_upload(data, filename, config=config, convention=convention)
+    def read():
+        with st.spinner("Reading the file safely…"):
+            return checkpoints.load_upload(data, filename, config=config, convention=convention)
+
+    digest = hashlib.blake2b(data + b"\0" + (config or b""), digest_size=16).hexdigest()
+    return UPLOADS.get((digest, filename, config is None, convention), read)
+
+
+def _upload_bytes(loaded) -> int:
+    """What a read upload weighs: its parameters (the file's bytes are not kept)."""
+    readout = loaded.readout
+    return loaded.gru.parameter_count * loaded.gru.dtype.itemsize + (
+        0 if readout is None else readout.weight.nbytes + readout.bias.nbytes)
+
+
+UPLOADS = ByteCache(limits.UPLOAD_CACHE_BYTES, size=_upload_bytes)
 
 
 @st.cache_resource(show_spinner=False)
