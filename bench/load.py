@@ -223,18 +223,18 @@ async def train(s: Session, timings: dict[str, list[float]]) -> None:
     await s.goto("", LINK)
 
 
-async def student(s: Session, seconds: float, seed: int, timings: dict[str, list[float]]) -> None:
+async def student(s: Session, seconds: float, seed: int, timings: dict[str, list[float]], mixed: bool = True) -> None:
     """One student: opens a shared link, then changes the example every ~10 s (stepping between
-    changes runs in the browser and sends the server nothing); every third student uploads a
-    sequence of their own first, and every tenth trains a small adder. Leaves the tab open."""
+    changes runs in the browser and sends the server nothing); with ``mixed``, every third student
+    uploads a sequence of their own first, and every tenth trains a small adder. Leaves the tab open."""
     rng = random.Random(seed)
     s.query = LINK
     await s.connect()
     dt, _ = await s.rerun()
     timings["open link"].append(dt)
-    if seed % 10 == 9 and "train" in s.pages:
+    if mixed and seed % 10 == 9 and "train" in s.pages:
         await train(s, timings)
-    if seed % 3 == 1 and "sequence" in s.pages:
+    if mixed and seed % 3 == 1 and "sequence" in s.pages:
         await upload_sequence(s, rng, timings)
     end = time.perf_counter() + seconds
     next_change = time.perf_counter() + rng.uniform(5, 10)
@@ -246,13 +246,13 @@ async def student(s: Session, seconds: float, seed: int, timings: dict[str, list
         await asyncio.sleep(rng.uniform(0.5, 1.5))
 
 
-async def level(url: str, sessions: int, seconds: float, read_idle=lambda: None):
+async def level(url: str, sessions: int, seconds: float, read_idle=lambda: None, mixed: bool = True):
     """``sessions`` students at once; when all have acted for ``seconds``, their tabs stay open and
     idle for IDLE_SECONDS, ``read_idle()`` is called, and they close. Returns (timings, its value)."""
     timings: dict[str, list[float]] = {a: [] for a in ACTIONS}
     tabs = [Session(url) for _ in range(sessions)]
     try:
-        await asyncio.gather(*(student(s, seconds, seed, timings) for seed, s in enumerate(tabs)))
+        await asyncio.gather(*(student(s, seconds, seed, timings, mixed) for seed, s in enumerate(tabs)))
         await asyncio.sleep(IDLE_SECONDS)
         idle = read_idle()
     finally:
@@ -276,7 +276,7 @@ async def warm_up(url: str) -> None:
 
 
 def run(levels=(1, 10, 30, 60), seconds: float = 20.0, replicas: int = 1,
-        reconnect: float = RECONNECT_SECONDS) -> list[dict]:
+        reconnect: float = RECONNECT_SECONDS, mixed: bool = True) -> list[dict]:
     """The levels against one app process, or ``replicas`` processes behind nginx (deploy/serve.py:
     each simulated session is one websocket, which the balancer pins to one process)."""
     import os
@@ -313,7 +313,8 @@ def run(levels=(1, 10, 30, 60), seconds: float = 20.0, replicas: int = 1,
     rows = []
     try:
         where = "one server process" if replicas == 1 else f"{replicas} processes behind nginx"
-        print(f"\n== Load: simulated sessions over Streamlit's websocket ({where}) ==")
+        what = "" if mixed else "; views only: open the link, change the example (no uploads, no training)"
+        print(f"\n== Load: simulated sessions over Streamlit's websocket ({where}{what}) ==")
         cold = rss()
         for u in direct:
             asyncio.run(warm_up(u))
@@ -326,7 +327,7 @@ def run(levels=(1, 10, 30, 60), seconds: float = 20.0, replicas: int = 1,
         for n in levels:
             before, cpu0 = rss(), cpu()
             t0 = time.perf_counter()
-            timings, idle = asyncio.run(level(url, n, seconds, read_idle=rss))
+            timings, idle = asyncio.run(level(url, n, seconds, read_idle=rss, mixed=mixed))
             wall = time.perf_counter() - t0 - IDLE_SECONDS
             cpu1 = cpu()
             time.sleep(settle)
@@ -359,5 +360,7 @@ if __name__ == "__main__":
     parser.add_argument("--replicas", type=int, default=1, help="app processes behind nginx (1: no nginx)")
     parser.add_argument("--reconnect-window", type=float, default=RECONNECT_SECONDS,
                         help="seconds the servers keep a closed tab's state (server.disconnectedSessionTTL)")
+    parser.add_argument("--views-only", action="store_true",
+                        help="students only open the link and change the example (the issue's goal scenario)")
     args = parser.parse_args()
-    run(tuple(args.sessions), args.seconds, args.replicas, args.reconnect_window)
+    run(tuple(args.sessions), args.seconds, args.replicas, args.reconnect_window, mixed=not args.views_only)
