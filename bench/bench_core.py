@@ -116,7 +116,7 @@ def run() -> list[dict]:
         for dtype in (torch.float32, torch.float64):
             fused = (True, False) if kind == "LSTM" and dtype == torch.float32 else (True,)
             for onednn in fused:
-                for T, H in SHAPES if kind == "GRU" else SHAPES[:2]:
+                for T, H in SHAPES:
                     r = measure(T, H, dtype, kind=kind, onednn=onednn)
                     rows.append(r)
                     print(f"   {r['cell']:>5} {T:>5} {H:>4} {r['dtype']:>8} {r['ours_ms']:>9.2f} "

@@ -9,10 +9,10 @@ import torch
 from numba import njit
 
 from gru_core.cells import LSTM
-from gru_core.cells.lstm import _tanh
+from gru_core.cells.lstm import _COMPILE, _tanh
 
 
-@njit
+@njit(**_COMPILE)  # compiled as _record is (fused multiply-adds allowed)
 def _tanh_of(xs, scale, out):
     for k in range(xs.shape[0]):
         out[k] = _tanh(xs[k], scale)
