@@ -50,7 +50,7 @@ test: $(STAMP) chromium nginx
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
-bench: $(STAMP) chromium
+bench: $(STAMP) chromium nginx
 	$(PY) bench/run.py
 
 # Retrain every shipped model in gru_core/registry.py and rewrite its file in assets/.

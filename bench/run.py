@@ -32,8 +32,10 @@ def main() -> None:
         __import__("bench_uploads").run()  # the upload path: the hostile corpus through the sandbox
     if args.only in (None, "steps"):
         __import__("bench_steps").run()    # stepping in Chromium: the browser step view vs the page before
-    if args.only in (None, "load"):
-        __import__("load").run()           # a class at once: 1, 10, 30 and 60 simulated sessions
+    if args.only in (None, "load"):          # a class at once: 1, 10, 30 and 60 simulated sessions, both cores
+        load = __import__("load")
+        load.run(seconds=30, replicas=2, mixed=False)   # the goal scenario: open the link, change the example
+        load.run(seconds=30, replicas=2)                # and with uploads and trainings in the mix
 
 
 if __name__ == "__main__":
