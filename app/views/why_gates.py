@@ -339,8 +339,9 @@ fs = ui.font_size()
 st.subheader("How much gradient reaches the past")
 trained = {c: services.adding_reach(c, length, True) for c in registry.ADDING_CELLS}
 initial = {c: services.adding_reach(c, length, False) for c in registry.ADDING_CELLS}
-ui.chart(gf.reach_figure(gf.cell_curves(trained, initial, cell), marker=distance, font_size=fs),
-         key=session.element("why_gradients"))
+# drawn by the step view's plotly.js (step_view.figure): the page then loads one copy, not two
+step_view.figure("why_gradients", gf.reach_figure(gf.cell_curves(trained, initial, cell), marker=distance,
+                                                  font_size=fs))
 st.markdown(gf.reach_sentence(trained, initial, distance, short=short))
 st.markdown(gf.value_sentence(trained, first, short=short))
 if not short:
@@ -351,8 +352,8 @@ if not short:
 
 st.subheader("Which path carries the GRU's gradient")
 gru_convention = services.adding_model("gru", length).cell.convention
-ui.chart(gf.paths_figure(trained["gru"], initial["gru"], gru_convention, marker=distance, font_size=fs),
-         key=session.element("why_paths"))
+step_view.figure("why_paths", gf.paths_figure(trained["gru"], initial["gru"], gru_convention, marker=distance,
+                                              font_size=fs))
 st.markdown(gf.paths_sentence(trained["gru"], initial["gru"], distance, gru_convention, short=short))
 if not short:
     st.caption("Each step back, the GRU's Jacobian ∂h_t/∂h_{t-1} is the sum of three paths (the keep path, the "

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import app, decode, figure, step_view, texts
+from helpers import app, decode, figure, figure_alone, step_view, texts
 
 from app import gradient_figures as gf
 from app import theme
@@ -54,7 +54,7 @@ def words(at) -> str:
 @pytest.mark.parametrize("length", [10, 200])
 def test_the_curves_are_the_cores_gradient_flow_trained_and_at_initialisation(length):
     at = why(length=str(length))
-    fig = figure(at, "why_gradients")
+    fig = figure_alone(at, "why_gradients")
     shown = curves(fig)
     assert fig["layout"]["yaxis"]["type"] == "log"
     for cell in CELLS:
@@ -89,7 +89,7 @@ def test_the_sentences_read_the_cores_numbers():
 def test_the_gru_paths_are_the_cores_split_and_add_up_to_its_gradient():
     length = 50
     at = why(length=str(length))
-    shown = curves(figure(at, "why_paths"))
+    shown = curves(figure_alone(at, "why_paths"))
     m = model("gru", length)
     trace = m.cell.run(the_example(length))
     g = gradients.gradient_flow(m.cell, trace, m.readout.weight[0]).state[-1]
@@ -119,7 +119,7 @@ def test_a_teacher_link_opens_the_length_and_the_cell(cell):
     at = why(length="10", cell=cell, t="4")
     assert at.segmented_control(key="why_length").value == 10
     assert at.segmented_control(key="why_cell").value == cell
-    wide = {tr["name"] for tr in figure(at, "why_gradients")["data"] if tr["line"]["width"] == 4}
+    wide = {tr["name"] for tr in figure_alone(at, "why_gradients")["data"] if tr["line"]["width"] == 4}
     assert wide == {f"{gf.NAMES[cell]}, trained", f"{gf.NAMES[cell]}, at initialisation"}
     head, arrays = step_view(at, "why")
     m = model(cell, 10)
@@ -170,8 +170,8 @@ def test_the_table_quotes_each_models_file_and_names_the_command():
 
 def test_presentation_mode_has_fewer_words_and_larger_type():
     normal, present = why(length="50"), why(length="50", present="1")
-    assert figure(present, "why_gradients")["layout"]["font"]["size"] == theme.PRESENT_FONT_SIZE
-    assert figure(normal, "why_gradients")["layout"]["font"]["size"] == theme.FONT_SIZE
+    assert figure_alone(present, "why_gradients")["layout"]["font"]["size"] == theme.PRESENT_FONT_SIZE
+    assert figure_alone(normal, "why_gradients")["layout"]["font"]["size"] == theme.FONT_SIZE
     n_words = lambda at: len(" ".join(texts(at.markdown) + texts(at.caption)).split())  # noqa: E731
     assert n_words(present) < n_words(normal) / 2
     assert "the GRU's is" in words(present)     # the computed comparison stays
