@@ -169,28 +169,28 @@ def interpolation(blend: Blend, t: int, *, unit: int | None = None, titled: bool
     return _figure(data, layout)
 
 
-def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray, t: int | None, *,
+def bit_rows(xs: np.ndarray, target: np.ndarray, output: np.ndarray | None, t: int | None, *,
              font_size: int = theme.FONT_SIZE, compact: bool = False) -> go.Figure:
-    """The addition as the network reads it: rows a_t, b_t, true sum bit, network output; column t
-    outlined (unless None).
+    """The addition as the network reads it: rows a_t, b_t, true sum bit, network output (left out
+    when ``output`` is None: a lesson asks for it first); column t outlined (unless None).
 
     Wrong output bits get a cross. Columns are steps (bit 2^t), least significant on the left.
     """
     T = len(target)
-    rows = np.stack([xs[:, 0], xs[:, 1], target, output]).astype(np.float32)  # (4, T)
-    names = ["a_t", "b_t", "true sum bit", "network output"]
+    rows = np.stack([xs[:, 0], xs[:, 1], target] + ([] if output is None else [output])).astype(np.float32)
+    names = ["a_t", "b_t", "true sum bit", "network output"][:len(rows)]
     show_text = T <= theme.BIT_TEXT_MAX_STEPS
     data = [go.Heatmap(
         z=rows, x=np.arange(T), y=[labels.plotly(n) for n in names], zmin=0, zmax=1, showscale=False,
         colorscale=[[0, theme.BIT_ZERO_COLOUR], [1, theme.H_PREV_COLOUR]], xgap=2, ygap=2,
         text=rows.astype(np.int8) if show_text else None, texttemplate="%{text}" if show_text else None,
         textfont=dict(size=font_size), hovertemplate="step %{x} (bit 2^%{x})<br>%{y} = %{z}<extra></extra>")]
-    wrong = np.flatnonzero(output != target)
+    wrong = np.flatnonzero(output != target) if output is not None else np.array([], int)
     if wrong.size:
         data.append(go.Scatter(x=wrong, y=["network output"] * wrong.size, mode="markers", name="wrong bit",
                                marker=dict(symbol="x-thin", size=18, line=dict(width=3, color=theme.WRONG_COLOUR)),
                                hovertemplate="step %{x}: wrong<extra></extra>"))
-    outline = [] if t is None else step_outline(t, yref="y", y0=-0.5, y1=3.5)
+    outline = [] if t is None else step_outline(t, yref="y", y0=-0.5, y1=len(rows) - 0.5)
     layout = _layout(140 if compact else 250, font_size, "bits", shapes=outline,
                      yaxis=dict(autorange="reversed", automargin=True),
                      xaxis=dict(title=dict(text="time step t = bit position (least significant first)")))

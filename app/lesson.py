@@ -17,6 +17,7 @@ import numpy as np
 from gru_core import CONVENTIONS, Convention
 
 from . import labels
+from .gradient_figures import num as gf_num
 
 WORDS_PER_MINUTE = 150          # reading aloud, for the lesson's reading check
 MAX_CHAPTER_WORDS = 150         # a chapter's own text
@@ -39,13 +40,13 @@ CHAPTERS = (
     Chapter(3, "The reset gate: how much of the past the candidate sees",
             "Step to each marker and compare r there with the step before it; z, the update gate, is drawn "
             "above it."),
-    Chapter(4, "Where is the carry?", "Find the row of h that is high (or low) exactly where the carry is 1.",
-            tuple(CONVENTIONS)),
+    Chapter(4, "Where is the carry?", "Find the row of h that is high (or low) exactly where the carry out of "
+            "the step is 1 (the sentence under the bits says it).", tuple(CONVENTIONS)),
     Chapter(5, "Why gates: what reaches the past", "Hover over the curves to read how much gradient is left "
                "at each distance."),
     Chapter(6, "Stacking layers", "Step through the weeks and compare how the two layers' states move."),
-    Chapter(7, "One GRU, three ways of writing it", "Step through: the z row is the cho2014 one read upside "
-               "down, and h does not change."),
+    Chapter(7, "One GRU, three ways of writing it", "Switch between cho2014 and chung2014: every z becomes "
+               "1 − z (dark ↔ light), and the heatmap of h does not change.", ("cho2014", "chung2014")),
     Chapter(8, "Train your own", "Train an adder on the Train page, then come back and ask it the question."),
 )
 BY_NUMBER = {c.number: c for c in CHAPTERS}
@@ -94,21 +95,16 @@ def adds_text(hidden_size: int) -> str:
         "one bit, and carry the rest to the next column. This GRU does the same, one column per step. At step "
         "t it reads bit t of a and bit t of b, **least significant bit first**, and a readout turns its new "
         f"state h_t ({hidden_size} numbers) into the bit it writes. Nothing tells it the carry: the only place "
-        "a carry can live is the state, handed from one step to the next. The rows below are a, b, the true "
-        "sum and what the network wrote, one column per step.")
-
-
-def carry_in(run) -> np.ndarray:
-    """(T,) the true carry into each step of an addition run (0 into step 0)."""
-    return np.concatenate([[0], run.carries[:-1]]).astype(int)
+        "a carry can live is the state, handed from one step to the next. The rows below are a, b and the "
+        "true sum, one column per step; what the network writes is shown once you have predicted it.")
 
 
 def bit_question(run) -> Question:
     """Which bit the network writes at the first step where 1 + 1 and a carry meet (or else the first
     step a carry comes in, or the middle step): read from the run's recorded output."""
-    a, b, c = run.xs[:, 0].astype(int), run.xs[:, 1].astype(int), carry_in(run)
+    a, b, c = run.xs[:, 0].astype(int), run.xs[:, 1].astype(int), run.carry_in.astype(int)
     candidates = [np.flatnonzero((a == 1) & (b == 1) & (c == 1)), np.flatnonzero(c == 1), [len(c) // 2]]
-    k = int(next(iter(x for x in candidates if len(x))).__getitem__(0))
+    k = next(int(x[0]) for x in candidates if len(x))
     total = a[k] + b[k] + c[k]
     wrote, truth = int(run.output[k]), int(run.target[k])
     verdict = ("That is the true sum bit: the network got this column right." if wrote == truth else
@@ -118,20 +114,22 @@ def bit_question(run) -> Question:
                f"step {k - 1 if k else 0}. Which bit will it write?",
         options=("0", "1"), right=frozenset({wrote}),
         why=f"It writes **{wrote}** (its readout is {_num(float(run.logits[k]), 2)}: above 0 means 1). "
-            f"{a[k]} + {b[k]} + {c[k]} = {total}, which is {total % 2} carry {total // 2}. {verdict}",
+            f"{a[k]} + {b[k]} + {c[k]} = {total}: write {total % 2}, carry {total // 2}. {verdict}",
         focus=(k, 0))
 
 
 # -- chapter 2: the update gate ------------------------------------------------------------------------
-def update_text(convention: Convention) -> str:
+def update_text(convention: Convention, kept: float) -> str:
+    """``kept``: the state the one-unit GRU holds after the first step (read from its run)."""
     keep = "1" if convention.z_keeps_old else "0"
     return (
         "At every step a GRU makes a candidate h̃_t, a proposal for the new state, and an update gate z_t "
-        "decides how much of it to take. The new state is a blend: h_t lies on the line from the old state "
-        f"h_{{t-1}} to the candidate h̃_t, and in the {convention.name} convention {labels.blend_sentence(convention)}, "
-        f"so z near {keep} keeps the old state. This one-unit GRU was set by hand to remember the first number "
-        "it reads: a start flag on the first step opens the gate, and after that the gate shuts and the state "
-        "holds whatever arrives.")
+        "decides how much of it to take. The new state is a blend, unit by unit: each unit of h_t lies "
+        "between its old value in h_{t-1} and its candidate's value in h̃_t, and in the "
+        f"{convention.name} convention {labels.blend_sentence(convention)}, so z near {keep} keeps the old "
+        "state. This one-unit GRU was set by hand to remember the first number it reads: a start flag on the "
+        "first step opens the gate, and after that the gate shuts and the state keeps what it took in at "
+        f"the first step ({_num(kept)} here), whatever arrives next.")
 
 
 def update_question(lt, convention: Convention, step: int) -> Question:
@@ -148,7 +146,7 @@ def update_question(lt, convention: Convention, step: int) -> Question:
         right=frozenset({0 if stays else 1}),
         why=f"z = {_num(z)} here, so h_{{{t}}} = {_num(w)} × h_{{{t - 1}}} + {_num(1 - w)} × h̃_{{{t}}} "
             f"= **{_num(new)}** "
-            f"(the weight on h_{{t-1}} is {sym} in the {convention.name} convention): "
+            f"(the weight on the old state is {sym} in the {convention.name} convention): "
             + ("the gate keeps the old state." if stays else "the gate takes the candidate."),
         focus=(t, j))
 
@@ -162,7 +160,7 @@ def reset_text(convention: Convention) -> str:
         "with a plot summary and ends with a verdict: to judge the verdict, the summary must be forgotten. "
         "This small GRU was trained on a task like that. It reads numbers; a marker starts a new part; its "
         "answer, read from its last state, is the sum of the last part alone. Nobody told it how to forget: "
-        "watch r at each marker, and the update gate beside it.")
+        "watch r at each marker, and the update gate above it.")
 
 
 RESET_OPTIONS = ("lower than at the step before", "about the same", "higher than at the step before")
@@ -175,7 +173,6 @@ def reset_question(example) -> Question:
     u = f.unit
     before, at = float(lt.r[m - 1, u]), float(lt.r[m, u])
     change = 0 if at < 0.8 * before else 2 if at > 1.25 * before else 1
-    takes = f.old_weight_at_markers[u] < 0.5
     past = f.past_at_markers[u] / f.past_elsewhere[u] if f.past_elsewhere[u] > 0 else float("nan")
     return Question(
         prompt=f"A marker comes at step {m}. What will unit {u}'s reset gate r do there?",
@@ -184,9 +181,7 @@ def reset_question(example) -> Question:
             f"sequence it averages {_num(f.r_at_markers[u])} at the markers and {_num(f.r_elsewhere[u])} "
             f"elsewhere, and what reaches its candidate from the old state is {past:.2f} times as large at "
             f"the markers as elsewhere. Its update gate weighs the old state {_num(f.old_weight_at_markers[u])} "
-            f"at the markers ({_num(f.old_weight_elsewhere[u])} elsewhere)"
-            + (": there the new state is mostly the candidate, and the candidate barely sees the past."
-               if takes and past < 0.5 else "."),
+            f"at the markers ({_num(f.old_weight_elsewhere[u])} elsewhere).",
         focus=(m, u))
 
 
@@ -201,28 +196,36 @@ def carry_text(finding) -> str:
         "and says which follow it most closely.")
 
 
-def carry_question(finding, hidden_size: int, convention: Convention) -> Question:
-    units = [u.unit for u in finding.units]
-    corr = ", ".join(f"{u.correlation:+.3f}" for u in finding.units)
+CARRY_CLOSE = 0.05   # a unit within this of the best |correlation| follows the carry as visibly as the best
+
+
+def carry_question(finding, hidden_size: int) -> Question:
+    """Which unit follows the carry: every unit whose |correlation| with the carry is within CARRY_CLOSE
+    of the best one's counts (by eye they cannot be told apart); the reveal names them with their numbers."""
+    corr = np.asarray(finding.correlation)
+    close = np.flatnonzero(np.abs(corr) >= np.abs(corr).max() - CARRY_CLOSE)
+    close = close[np.argsort(-np.abs(corr[close]))]
+    best = int(close[0])
+    said = ", ".join(f"unit {j} ({_num(float(corr[j]))})" for j in close)
     return Question(
-        prompt="Which unit holds the carry?",
-        options=tuple(str(j) for j in range(hidden_size)), right=frozenset(units),
-        why=labels.carry_finding_text(finding, convention),
-        brief=f"Unit{'s' if len(units) > 1 else ''} {' and '.join(map(str, units))}: the h_t that follow the "
-              f"true carry most closely over {finding.sample.describe()} (correlation {corr}).",
-        focus=(0, units[0]))
+        prompt="Which unit holds the carry? Name one whose h follows the carry out of each step.",
+        options=tuple(str(j) for j in range(hidden_size)), right=frozenset(int(j) for j in close),
+        why=f"Over {finding.sample.describe()}, each unit's h_t was compared with the true carry out of step t. "
+            f"The closest: {said} (correlations; a negative one follows the carry upside down). Any unit "
+            f"within {CARRY_CLOSE} of the best counts: by eye they cannot be told apart.",
+        focus=(0, best))
 
 
 # -- chapter 5: why gates -------------------------------------------------------------------------------
 GRADIENT_TEXT = (
-    "Training moves every weight along a gradient: how the answer would change if that weight, or a state "
-    "many steps back, changed a little. By the chain rule the gradient that reaches a state d steps back "
-    "is a product of d factors, one per step. In a plain RNN every factor goes through tanh and the same "
-    "matrix, and such a product can shrink towards zero: what lies far back then barely moves the weights. "
-    "A GRU has another path: its update gate can copy h_{t-1} into h_t, and the gradient flows back "
-    "along that copy; an LSTM's forget gate does the same for its cell state. The curves are measured "
-    "exactly on three networks of about 1,000 parameters trained on the adding problem: the answer is the "
-    "sum of two marked numbers, the first near the start.")
+    "A gradient says how much the answer would change if a weight, or a state many steps back, changed a "
+    "little; training follows the loss's gradient through it. By the chain rule the gradient that reaches"
+    " a state d steps back is a product with one factor per step in between. In a plain RNN every factor "
+    "goes through tanh and the same matrix, and such a product can shrink towards zero: what lies far "
+    "back then barely moves the weights. A GRU has another path: its update gate can copy h_{t-1} into "
+    "h_t, and the gradient flows back along that copy; an LSTM's forget gate does the same for its cell "
+    "state. The curves are measured exactly on three networks of about 1,000 parameters trained on the "
+    "adding problem: the answer is the sum of two marked numbers, the first near the start.")
 
 
 def gradient_question(reach: dict, names: dict[str, str], distance: int) -> Question:
@@ -231,27 +234,36 @@ def gradient_question(reach: dict, names: dict[str, str], distance: int) -> Ques
     left = {c: float(reach[c].state[distance]) for c in cells}
     least = cells[int(np.argmin([left[c] for c in cells]))]
     return Question(
-        prompt=f"The first marked number is {distance} steps before the answer. Which network's answer is "
-               "least sensitive to it (the least gradient reaches it)?",
+        prompt=f"The first marked number is read {distance} steps before the answer. For which network does the "
+               "least gradient of the answer reach its state at that step?",
         options=tuple(names[c] for c in cells), right=frozenset({cells.index(least)}),
-        why="Gradient reaching the first marked number, ‖∂y/∂s‖: " + "; ".join(
-            f"{names[c]} {left[c]:.2e}" for c in cells) + f". The least is the **{names[least]}**'s.")
+        why="The gradient of the answer y reaching the state at that step, ‖∂y/∂s‖: " + "; ".join(
+            f"{names[c]} {gf_num(left[c])}" for c in cells) + f". The least is the **{names[least]}**'s.")
 
 
 # -- chapter 6: stacking layers ---------------------------------------------------------------------------
 def movement(trace) -> list[float]:
-    """Per layer: the mean size of the change of a unit's state from one step to the next, |h_t − h_{t-1}|."""
-    return [float(np.mean(np.abs(lt.h - lt.h_prev))) for lt in trace.layers]
+    """Per layer: the mean size of a unit's change from one week to the next, |h_t − h_{t-1}| for t ≥ 1
+    (step 0's jump from the zero initial state is not a week's move)."""
+    return [float(np.mean(np.abs(lt.h[1:] - lt.h[:-1]))) for lt in trace.layers]
+
+
+SAME_WITHIN = 0.8   # two layers whose mean moves are within this ratio of each other move "about the same"
+STACK_OPTIONS = ("layer 1 moves clearly less", "about the same", "layer 1 moves clearly more")
 
 
 def stacking_question(trace) -> Question:
+    """Layer 1 (reading layer 0's states) against layer 0: how much each moves from week to week."""
     moved = movement(trace)
-    calmer = int(np.argmin(moved))
+    ratio = moved[1] / moved[0]
+    answer = 0 if ratio < SAME_WITHIN else 2 if ratio > 1 / SAME_WITHIN else 1
     return Question(
-        prompt="Which layer's state moves less from one week to the next, on average?",
-        options=tuple(f"layer {k}" for k in range(len(moved))), right=frozenset({calmer}),
-        why="Mean |h_t − h_{t-1}| over the window's steps and units: " + "; ".join(
-            f"layer {k} {_num(m, 4)}" for k, m in enumerate(moved)) + f". Layer {calmer} moves less.")
+        prompt="Layer 1 reads layer 0's states. From one week to the next, does its state move less than "
+               "layer 0's, about the same, or more?",
+        options=STACK_OPTIONS, right=frozenset({answer}),
+        why="Mean |h_t − h_{t-1}| over the window's weeks and units: " + "; ".join(
+            f"layer {k} {_num(m, 4)}" for k, m in enumerate(moved)) + f" — layer 1 moves {ratio:.2f} times as "
+            f"much as layer 0 (within {SAME_WITHIN} and {1 / SAME_WITHIN:.2f} counts as about the same).")
 
 
 # -- chapter 7: the conventions -------------------------------------------------------------------------
@@ -267,12 +279,17 @@ def conventions_text() -> str:
         "changes what the network computes, so a network trained one way is a different network when its "
         "numbers are read the other way. The z flip is not like that: negate the update gate's weights and "
         "biases and σ(−a) = 1 − σ(a), so z becomes 1 − z and h stays the same at every step. Below, the "
-        "shipped cho2014 adder, written in chung2014.")
+        "shipped cho2014 adder, written either way.")
 
 
-def undecided(z: np.ndarray) -> tuple[int, int]:
-    """(step, unit) where a gate (T, H) is furthest from both 0 and 1: the least obvious value to flip."""
-    t, u = np.unravel_index(int(np.argmax(np.minimum(z, 1 - z))), z.shape)
+def telling(z: np.ndarray, lo: float = 0.05, hi: float = 0.2) -> tuple[int, int]:
+    """(step, unit) of a gate value (T, H) that clearly keeps or clearly takes but is not saturated:
+    the one nearest ½ among those within [lo, hi] of 0 or 1 (else the one furthest from ½), so its flip
+    reads as keep ↔ take and is visible in the heatmap."""
+    edge = np.minimum(z, 1 - z)
+    ok = (edge >= lo) & (edge <= hi)
+    score = np.where(ok, edge, -np.inf) if ok.any() else np.abs(z - 0.5)
+    t, u = np.unravel_index(int(np.argmax(score)), z.shape)
     return int(t), int(u)
 
 
@@ -293,20 +310,24 @@ def flip_question(lt_from, lt_to, step: int, unit: int, from_name: str, to_name:
 
 # -- chapter 8: train your own ---------------------------------------------------------------------------
 TRAIN_TEXT = (
-    "Every network so far was trained before you came. On the Train page you train a bit adder yourself, "
-    "in this browser tab: choose how many units it has, how fast it learns and for how long, and watch the "
-    "loss fall and the exact sums rise as it learns. Then come back to this chapter: its question is asked "
-    "of the model you trained (until then, of the shipped adder). A long carry is the hard case: adding 1 "
-    "to a number whose bits are all 1 carries through every column.")
+    "Every network so far was made before you came (trained, or in chapter 2 set by hand). On the Train "
+    "page you train a bit adder yourself, in this browser tab: choose how many units it has, how fast it "
+    "learns and for how long, and watch the loss fall and the exact sums rise as it learns. Then come "
+    "back to this chapter: its question is asked of the model you trained (until then, of the shipped "
+    "adder). A long carry is the hard case: adding 1 to a number whose bits are all 1 carries through "
+    "every column.")
 
 
 def long_carry_question(run, whose: str) -> Question:
     k = len(run.target) - 1
+    wrong = np.flatnonzero(run.output != run.target)
+    first_wrong = int(wrong[0]) if wrong.size else None
     return Question(
         prompt=f"Will {whose} add {run.a:,} + {run.b:,} correctly? The carry has to travel through all {k} "
                "columns.",
         options=("yes", "no"), right=frozenset({0 if run.correct else 1}),
-        why=f"It answers **{run.result:,}**; the true sum is {run.a + run.b:,}. "
-            + ("The carry survived every step." if run.correct else
-               "Somewhere along the way the carry was lost."),
-        focus=(int(np.flatnonzero(run.output != run.target)[0]) if not run.correct else k, 0))
+        why=f"It answers **{run.result:,}**; the true sum is {run.a + run.b:,}. " + (
+            f"All {len(run.target)} bits it writes are right." if first_wrong is None else
+            f"It first writes a wrong bit at step {first_wrong}: {int(run.output[first_wrong])} where the sum bit is "
+            f"{int(run.target[first_wrong])} (carry in {int(run.carry_in[first_wrong])})."),
+        focus=(k if first_wrong is None else first_wrong, 0))

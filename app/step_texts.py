@@ -13,15 +13,18 @@ from gru_core.tasks import bit_addition as ba
 from .step_payload import StepText
 
 
-def addition(run: ba.AdditionRun) -> StepText:
-    """What happens at each step of a bit addition: the bits read, the true carry, the bit written."""
-    carry_in = np.concatenate([[0], run.carries[:-1]])
-    return StepText(
-        "<b>Step {t}</b> (bit 2<sup>{t}</sup>): reads <i>a</i><sub>t</sub> = {bit_a:i}, "
-        "<i>b</i><sub>t</sub> = {bit_b:i} with carry in {carry_in:i} → true sum bit {target:i}, "
-        "carry out {carry_out:i}. The network writes <b>{output:i}</b> {right:mark} (readout {logit:s}).",
-        {"bit_a": run.xs[:, 0], "bit_b": run.xs[:, 1], "carry_in": carry_in, "target": run.target,
-         "carry_out": run.carries, "output": run.output, "right": run.output == run.target, "logit": run.logits})
+def addition(run: ba.AdditionRun, written: bool = True) -> StepText:
+    """What happens at each step of a bit addition: the bits read, the true carry, and (``written``)
+    the bit the network writes — left out while a lesson asks the reader to predict it."""
+    says = {"bit_a": run.xs[:, 0], "bit_b": run.xs[:, 1], "carry_in": run.carry_in, "target": run.target,
+            "carry_out": run.carries}
+    template = ("<b>Step {t}</b> (bit 2<sup>{t}</sup>): reads <i>a</i><sub>t</sub> = {bit_a:i}, "
+                "<i>b</i><sub>t</sub> = {bit_b:i} with carry in {carry_in:i} → true sum bit {target:i}, "
+                "carry out {carry_out:i}.")
+    if written:
+        template += " The network writes <b>{output:i}</b> {right:mark} (readout {logit:s})."
+        says.update(output=run.output, right=run.output == run.target, logit=run.logits)
+    return StepText(template, says)
 
 
 def adding_problem(xs: np.ndarray) -> StepText:

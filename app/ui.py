@@ -56,15 +56,17 @@ def chart(fig, key: str) -> None:
     st.plotly_chart(fig, key=key, width="stretch", config=theme.PLOTLY_CONFIG)
 
 
-def convention_picker(name: str, options: tuple[str, ...] = tuple(CONVENTIONS)) -> Convention:
+def convention_picker(name: str, options: tuple[str, ...] = tuple(CONVENTIONS), on_change=None,
+                      args: tuple = ()) -> Convention:
     """The convention picker with its one-line explanation; returns the chosen Convention.
 
-    A segmented control can be clicked off (None): the last choice then stays.
+    A segmented control can be clicked off (None): the last choice then stays. ``on_change(*args)``
+    runs when the reader picks another one.
     """
     key = session.widget(name)
     if session.get(name) not in options:
         session.put(name, options[0])
-    st.segmented_control("Convention", options=list(options), key=key,
+    st.segmented_control("Convention", options=list(options), key=key, on_change=on_change, args=args,
                          help="Which way of writing the GRU equations the page uses.")
     convention = CONVENTIONS[session.get(name) or options[0]]
     st.caption(labels.md(labels.explain(convention)))

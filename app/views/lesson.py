@@ -27,6 +27,7 @@ from gru_core.tasks.forecast import Forecast
 
 PAGE = "les"
 EXAMPLE = (limits.DEFAULT_A, limits.DEFAULT_B)   # the bit page's default: a carry out of all six columns
+CARRY_EXAMPLE = (44, 45)   # carries that come and go (out of steps 2, 3 and 5): rows that follow them stand out
 LONG_CARRY = ((1 << 32) - 1, 1)   # all ones plus one: the carry travels through every column
 UPDATE_PRESET, UPDATE_STEP = "Remember the first input", 5
 WHY_LENGTH = 50
@@ -41,6 +42,7 @@ class Live:
     draw: Callable[[], None]
     question: L.Question
     note: str = ""          # under the view: where the model comes from
+    about: str = ""         # which model the question is about: an answer given about another is not judged
 
 
 def show(n: int, key: tuple, view: cell_views.CellView, *parts: str, top=None, sentence=None) -> None:
@@ -50,10 +52,11 @@ def show(n: int, key: tuple, view: cell_views.CellView, *parts: str, top=None, s
                    compact=ui.presenting())
 
 
-def bits(run: ba.AdditionRun):
-    """The bit rows above an adder's view (a function: built only when the view's message is)."""
-    return lambda: figures.bit_rows(run.xs, run.target, run.output, None, font_size=ui.font_size(),
-                                    compact=ui.presenting())
+def bits(run: ba.AdditionRun, written: bool = True):
+    """The bit rows above an adder's view (a function: built only when the view's message is); without
+    the network's row while the reader is still to predict a bit of it."""
+    return lambda: figures.bit_rows(run.xs, run.target, run.output if written else None, None,
+                                    font_size=ui.font_size(), compact=ui.presenting())
 
 
 def focus(n: int, question: L.Question, revealed: bool) -> None:
@@ -69,20 +72,21 @@ def only(view: cell_views.CellView, *keys: str) -> cell_views.CellView:
 
 
 # -- the chapters: each sets up its model, its view and its question ---------------------------------
-def adds(n: int, convention: Convention) -> Live:
+def adds(n: int, convention: Convention, revealed: bool) -> Live:
     model = services.bit_adder(convention.name)
     run = services.addition(convention.name, *EXAMPLE)
     view = cell_views.gru_view(run.trace.last, convention)
 
-    def draw() -> None:
-        show(n, step_view.fingerprint(model.cell, run.xs, "adds"), view, "top", top=bits(run),
-             sentence=lambda: step_texts.addition(run))
+    def draw() -> None:   # what the network writes stays hidden until the reader has predicted it
+        show(n, step_view.fingerprint(model.cell, run.xs, "adds", revealed), view, "top", top=bits(run, revealed),
+             sentence=lambda: step_texts.addition(run, written=revealed))
+    answer = f": it answers {run.result:,} ({'right' if run.correct else 'wrong'})" if revealed else ""
     return Live(L.adds_text(model.cell.hidden_size), draw, L.bit_question(run),
-                f"{run.a} + {run.b} = {run.a + run.b}, as the shipped adder (the {convention.name} convention) "
-                f"computes it.")
+                f"{run.a} + {run.b}, added by the shipped adder (the {convention.name} convention){answer}.",
+                about=convention.name)
 
 
-def update_gate(n: int, convention: Convention) -> Live:
+def update_gate(n: int, convention: Convention, revealed: bool) -> Live:
     preset = presets.PRESETS[UPDATE_PRESET]
     xs = parse_rows(preset.inputs, len(preset.features)).xs
     gru = GRU.from_arrays([preset.params(convention)], convention)
@@ -92,8 +96,9 @@ def update_gate(n: int, convention: Convention) -> Live:
     def draw() -> None:
         parts = ("blend",) if ui.presenting() else ("heatmaps", "blend")   # the blend alone fits beside the words
         show(n, step_view.fingerprint(gru, xs, "update"), view, *parts)
-    return Live(L.update_text(convention), draw, L.update_question(lt, convention, UPDATE_STEP),
-                f"The Parameter lab's preset “{preset.name}”: {labels.md(preset.describe(convention))}")
+    return Live(L.update_text(convention, float(lt.h[0, 0])), draw, L.update_question(lt, convention, UPDATE_STEP),
+                f"The Parameter lab's preset “{preset.name}”: {labels.md(preset.describe(convention))}",
+                about=convention.name)
 
 
 @st.cache_resource(show_spinner=False)
@@ -101,8 +106,8 @@ def reset_example() -> last_part.ResetExample:
     return last_part.example(services.shipped_model(RESET_MODEL))
 
 
-def reset_gate(n: int, convention: Convention) -> Live:
-    del convention   # the trained model computes its own
+def reset_gate(n: int, convention: Convention, revealed: bool) -> Live:
+    del convention, revealed   # the trained model computes its own convention; nothing to hide
     model = services.shipped_model(RESET_MODEL)
     ex = reset_example()
     view = only(cell_views.gru_view(ex.trace.last, model.cell.convention), "r", "z")
@@ -117,21 +122,22 @@ def reset_gate(n: int, convention: Convention) -> Live:
                 f"On the sequence shown the last part sums to {ex.truth:.2f}; it answers {ex.answer:.2f}.")
 
 
-def carry(n: int, convention: Convention) -> Live:
+def carry(n: int, convention: Convention, revealed: bool) -> Live:
+    del revealed
     model = services.bit_adder(convention.name)
-    run = services.addition(convention.name, *EXAMPLE)
+    run = services.addition(convention.name, *CARRY_EXAMPLE)
     finding = services.carry_finding(convention.name)
     view = only(cell_views.gru_view(run.trace.last, convention), "h")
 
     def draw() -> None:
         show(n, step_view.fingerprint(model.cell, run.xs, "carry"), view, "top", "heatmaps", top=bits(run),
              sentence=lambda: step_texts.addition(run))
-    return Live(L.carry_text(finding), draw, L.carry_question(finding, model.cell.hidden_size, convention),
-                f"The shipped adder in the {convention.name} convention, on {run.a} + {run.b}.")
+    return Live(L.carry_text(finding), draw, L.carry_question(finding, model.cell.hidden_size),
+                f"The shipped adder in the {convention.name} convention, on {run.a} + {run.b}.", about=convention.name)
 
 
-def why_gates(n: int, convention: Convention) -> Live:
-    del convention   # the shipped networks compute their own
+def why_gates(n: int, convention: Convention, revealed: bool) -> Live:
+    del convention, revealed   # the shipped networks compute their own
     trained = {c: services.adding_reach(c, WHY_LENGTH, True) for c in registry.ADDING_CELLS}
     distance = gf.first_mark_distance(services.adding_example(WHY_LENGTH))
 
@@ -142,8 +148,8 @@ def why_gates(n: int, convention: Convention) -> Live:
                 f"The shipped networks for sequences of {WHY_LENGTH} numbers; the “Why gates?” page has the rest.")
 
 
-def stacking(n: int, convention: Convention) -> Live:
-    del convention
+def stacking(n: int, convention: Convention, revealed: bool) -> Live:
+    del convention, revealed
     model = services.shipped_model(registry.FORECAST.name)
     xs = forecast_window()
     trace = services.run_sequence(model.cell, xs)
@@ -155,25 +161,27 @@ def stacking(n: int, convention: Convention) -> Live:
     text = (labels.stacking_text(model.cell, 0, per_step_readout=False) + " Below, each layer's state on one "
             "window of weekly prices: one row per unit, one column per week.")
     return Live(text, draw, L.stacking_question(trace),
-                f"Seed 001's forecaster on {_forecast_window()[1]}: it forecasts {forecast:+.2%} for the next week.")
+                f"The stock forecaster (seed 001; the “Your sequence” page has it too) on {_forecast_window()[1]}: it "
+                f"forecasts {forecast:+.2%} for the next week.")
 
 
-def conventions(n: int, convention: Convention) -> Live:
-    del convention
-    source, shown = CONVENTIONS["cho2014"], CONVENTIONS["chung2014"]
-    run_from, run_to = (services.addition(c.name, *EXAMPLE) for c in (source, shown))
-    model = services.bit_adder(shown.name)
-    step, unit = L.undecided(run_from.trace.last.z)
-    view = only(cell_views.gru_view(run_to.trace.last, shown), "z", "h")
+def conventions(n: int, convention: Convention, revealed: bool) -> Live:
+    del revealed
+    source, flipped = CONVENTIONS["cho2014"], CONVENTIONS["chung2014"]   # one network, its z read both ways
+    run_from, run_to = (services.addition(c.name, *EXAMPLE) for c in (source, flipped))
+    shown = services.addition(convention.name, *EXAMPLE)
+    model = services.bit_adder(convention.name)
+    step, unit = L.telling(run_from.trace.last.z)
+    view = only(cell_views.gru_view(shown.trace.last, convention), "z", "h")
 
     def draw() -> None:
-        show(n, step_view.fingerprint(model.cell, run_to.xs, "flip"), view, "heatmaps")
+        show(n, step_view.fingerprint(model.cell, shown.xs, "flip"), view, "heatmaps")
     return Live(L.conventions_text(), draw,
-                L.flip_question(run_from.trace.last, run_to.trace.last, step, unit, source.name, shown.name),
-                f"The shipped cho2014 adder on {EXAMPLE[0]} + {EXAMPLE[1]}, written in chung2014.")
+                L.flip_question(run_from.trace.last, run_to.trace.last, step, unit, source.name, flipped.name),
+                f"The shipped cho2014 adder on {EXAMPLE[0]} + {EXAMPLE[1]}, written in {convention.name}.")
 
 
-def train_your_own(n: int, convention: Convention) -> Live:
+def train_your_own(n: int, convention: Convention, revealed: bool) -> Live:
     del convention
     trained = session.get("app_trained")
     model, whose = (trained, "the model you trained") if trained is not None else (
@@ -184,10 +192,11 @@ def train_your_own(n: int, convention: Convention) -> Live:
         st.page_link("views/train.py", label="Open the Train page", icon=":material/model_training:")
         key = step_view.fingerprint(model.cell, run.xs, "long", model.readout.weight.tobytes(),   # the bits written
                                     model.readout.bias.tobytes())
-        show(n, key, cell_views.gru_view(run.trace.last, model.cell.convention), "top", top=bits(run),
-             sentence=lambda: step_texts.addition(run))
+        show(n, (*key, revealed), cell_views.gru_view(run.trace.last, model.cell.convention), "top",
+             top=bits(run, revealed), sentence=lambda: step_texts.addition(run, written=revealed))
     return Live(L.TRAIN_TEXT, draw, L.long_carry_question(run, whose),
-                f"Asked of {whose} ({model.cell.hidden_size} units, the {model.cell.convention.name} convention).")
+                f"Asked of {whose} ({model.cell.hidden_size} units, the {model.cell.convention.name} convention).",
+                about=f"{whose} {model.cell.fingerprint()}")
 
 
 SETUP = {1: adds, 2: update_gate, 3: reset_gate, 4: carry, 5: why_gates, 6: stacking, 7: conventions,
@@ -223,23 +232,29 @@ def step(delta: int) -> None:
     n, s = int(session.get("les_chapter")), int(session.get("les_stage"))
     s += delta
     if s >= len(L.STAGES):
-        go(n + 1) if n < len(L.CHAPTERS) else None
+        if n < len(L.CHAPTERS):
+            go(n + 1)
     elif s < 0:
-        go(n - 1, len(L.STAGES) - 1) if n > 1 else None
+        if n > 1:
+            go(n - 1, len(L.STAGES) - 1)
     else:
         session.put("les_stage", s)
 
 
-def check(n: int) -> None:
+def check(n: int, about: tuple[str, str]) -> None:
+    """Keep the reader's answer to chapter ``n``, and which model it was about: (convention, model)."""
     choice = session.get(f"les_q{n}")
     if choice is not None:
         session.put("les_answers", {**answers(), n: int(choice)})
+        session.put("les_about", {**session.get("les_about"), n: about})
 
 
 def retry(n: int) -> None:
-    rest = answers()
+    rest, about = answers(), dict(session.get("les_about"))
     rest.pop(n, None)
+    about.pop(n, None)
     session.put("les_answers", rest)
+    session.put("les_about", about)
     session.put(f"les_q{n}", None)
 
 
@@ -249,12 +264,12 @@ def progress_line(results: dict[int, bool]) -> str:
             else f"{len(L.CHAPTERS)} chapters; none answered yet")
 
 
-def ask(n: int, q: L.Question) -> None:
+def ask(n: int, q: L.Question, about: tuple[str, str]) -> None:
     """The question, and the reader's answer checked against the model's."""
     st.markdown(f"**Predict:** {labels.md(q.prompt)}")
     st.radio("Your answer", range(len(q.options)), format_func=lambda k: q.options[k], index=None, horizontal=True,
              key=session.widget(f"les_q{n}"), label_visibility="collapsed")
-    st.button("Check my answer", key=session.element("les_check"), on_click=check, args=(n,),
+    st.button("Check my answer", key=session.element("les_check"), on_click=check, args=(n, about),
               icon=":material/check:")
 
 
@@ -292,20 +307,29 @@ def navigation(n: int) -> None:
 
 
 def results_of(done: dict[int, int]) -> dict[int, bool]:
-    """Whether each answer is right, computed from each chapter's model now (a link only says what was
-    chosen; the page judges it)."""
-    out = {}
+    """Whether each answer is right, computed from the chapter's model (a link only says what was chosen;
+    the page judges it), in the convention it was given in; an answer about a model the tab no longer
+    shows (a newer training) is not counted."""
+    out, about = {}, session.get("les_about")
     for c, choice in done.items():
+        given = about.get(c)
+        convention = CONVENTIONS[given[0]] if given else chapter_convention(L.BY_NUMBER[c])
         try:
-            out[c] = SETUP[c](c, chapter_convention(L.BY_NUMBER[c])).question.check(choice)
+            live = SETUP[c](c, convention, True)
         except Exception:  # noqa: BLE001 — a chapter that cannot be set up just is not counted
             ui.log.exception("lesson: could not judge chapter %s", c)
+            continue
+        if given is None or given[1] == live.about:
+            out[c] = live.question.check(choice)
     return out
 
 
 def chapter_convention(chapter: L.Chapter) -> Convention:
+    """The convention the chapter shows: the picked one, if the chapter offers it, else its first."""
     name = session.get("les_conv")
-    return CONVENTIONS[name if chapter.conventions and name in chapter.conventions else "pytorch"]
+    if chapter.conventions:
+        return CONVENTIONS[name if name in chapter.conventions else chapter.conventions[0]]
+    return CONVENTIONS["pytorch"]
 
 
 # -- the page -----------------------------------------------------------------------------------------
@@ -326,12 +350,21 @@ if not presenting:
                  + {True: "  ✓", False: "  ✗", None: ""}[results.get(k)],
                  on_change=session.put, args=("les_stage", 0))
 st.header(f"{n} · {chapter.title}", anchor=False)
-convention = chapter_convention(chapter)
-if chapter.conventions and not presenting:
-    convention = ui.convention_picker("les_conv", chapter.conventions)
-live = SETUP[n](n, convention)
 chosen = done.get(n)
+given = session.get("les_about").get(n)
+if chosen is not None and given is not None and given[0] in (chapter.conventions or ()):
+    session.put("les_conv", given[0])   # an answered chapter comes back in the convention it was answered in
+convention = chapter_convention(chapter)
+if chapter.conventions and not presenting:   # another convention is another network: a new question
+    convention = ui.convention_picker("les_conv", chapter.conventions, on_change=retry, args=(n,))
 revealed = chosen is not None or (presenting and stage == L.STAGES.index("reveal"))
+live = SETUP[n](n, convention, revealed)
+if chosen is not None and given is not None and given[1] != live.about:
+    retry(n)
+    chosen = None
+    revealed = presenting and stage == L.STAGES.index("reveal")
+    live = SETUP[n](n, convention, revealed)
+about = (convention.name, live.about)
 focus(n, live.question, revealed)
 
 
@@ -344,11 +377,12 @@ if presenting:   # one step of the chapter at a time, each fitting a projector's
     now = L.STAGES[stage]
     if now == "read":
         st.markdown(labels.md(live.text))
+        st.markdown(labels.md(f"**Do:** {chapter.todo}"))
     elif now == "do":
         draw(live)
     elif now == "predict":
         if chosen is None:
-            ask(n, live.question)
+            ask(n, live.question, about)
         else:
             st.markdown(f"**Predict:** {labels.md(live.question.prompt)}")
     else:
@@ -364,7 +398,7 @@ else:
     draw(live)
     st.caption(labels.md(live.note))
     if chosen is None:
-        ask(n, live.question)
+        ask(n, live.question, about)
     else:
         st.markdown(f"**Predict:** {labels.md(live.question.prompt)}")
         reveal(n, live.question, chosen)

@@ -157,6 +157,11 @@ class AdditionRun:
     output: np.ndarray   # (T,) emitted bits, [logit > 0]
 
     @property
+    def carry_in(self) -> np.ndarray:
+        """(T,) the true carry into each step: 0 into step 0, then the carry out of the step before."""
+        return np.concatenate([[0], self.carries[:-1]]).astype(self.carries.dtype)
+
+    @property
     def result(self) -> int:
         return decode(self.output)
 
