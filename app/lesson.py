@@ -132,23 +132,29 @@ def update_text(convention: Convention, kept: float) -> str:
         f"the first step ({_num(kept)} here), whatever arrives next.")
 
 
-def update_question(lt, convention: Convention, step: int) -> Question:
-    """Whether h at ``step`` of unit 0 stays near h_{t-1} or moves to h̃_t, from the recorded numbers."""
+def flag_question(lt, flagged, convention: Convention, step: int) -> Question:
+    """A prediction the view cannot answer: if the start flag came again at ``step``, where would h be?
+    ``lt`` is the run shown, ``flagged`` the same GRU's run with the flag set at ``step`` too (both
+    recorded by gru_core); whether h stays near h_{t-1} or moves to h̃_t is read from ``flagged``."""
     t, j = step, 0
-    old, cand, new, z = (float(a[t, j]) for a in (lt.h_prev, lt.h_tilde, lt.h, lt.z))
-    stays = abs(new - old) <= abs(new - cand)
+    old, cand = float(lt.h_prev[t, j]), float(lt.h_tilde[t, j])
+    new, z = float(flagged.h[t, j]), float(flagged.z[t, j])
+    stays = abs(new - float(flagged.h_prev[t, j])) <= abs(new - float(flagged.h_tilde[t, j]))
     w = z if convention.z_keeps_old else 1 - z     # the weight on h_{t-1}, per labels.old_state_weight_symbol
     sym = labels.old_state_weight_symbol(convention)
     return Question(
-        prompt=f"At step {t} the input is {_num(float(lt.x[t, 0]), 2)}, the candidate is h̃_{{{t}}} = {_num(cand)} "
-               f"and the old state is h_{{{t - 1}}} = {_num(old)}. Where will h_{{{t}}} be?",
+        prompt=f"At step {t} the old state is h_{{{t - 1}}} = {_num(old)} and the candidate is h̃_{{{t}}} = "
+               f"{_num(cand)}; the gate keeps the old state. If step {t} carried the start flag too, where "
+               f"would h_{{{t}}} be?",
         options=(f"near the old state, {_num(old)}", f"near the candidate, {_num(cand)}"),
         right=frozenset({0 if stays else 1}),
-        why=f"z = {_num(z)} here, so h_{{{t}}} = {_num(w)} × h_{{{t - 1}}} + {_num(1 - w)} × h̃_{{{t}}} "
-            f"= **{_num(new)}** "
-            f"(the weight on the old state is {sym} in the {convention.name} convention): "
-            + ("the gate keeps the old state." if stays else "the gate takes the candidate."),
-        focus=(t, j))
+        why=f"Run again with the flag at step {t} as well: z = {_num(z)} there, so h_{{{t}}} = {_num(w)} × "
+            f"h_{{{t - 1}}} + {_num(1 - w)} × h̃_{{{t}}} = **{_num(new)}** (the weight on the old state is {sym} in "
+            f"the {convention.name} convention): "
+            + ("the gate still keeps the old state." if stays else
+               "the flag opens the gate again, and the state takes the candidate.") +
+            " At step 0 you can see the same thing happen.",
+        focus=(0, j))
 
 
 # -- chapter 3: the reset gate -------------------------------------------------------------------------

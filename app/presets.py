@@ -72,7 +72,7 @@ PRESETS = {p.name: p for p in (
         name="Remember the first input",
         text="The update gate keeps the old state ({keep}) at every step except the one that carries "
              "the start flag, where it takes the candidate ({take}) and lets the first value in. After "
-             "that the state holds that value whatever arrives: watch z stay at {keep} and h stay flat.",
+             "that the state keeps that value, whatever arrives next: watch z stay at {keep} and h stay flat.",
         features=["value", "start flag"],
         inputs="\n".join(f"{v},{int(i == 0)}" for i, v in enumerate(VALUES)),
         r=_row([0, 0], [0], 0.0),

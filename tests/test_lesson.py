@@ -34,18 +34,24 @@ def test_a_wrong_network_is_called_wrong():
 
 
 @pytest.mark.parametrize("name", CONV)
-def test_update_gate_question_is_the_recorded_blend(name):
+def test_the_flag_question_is_the_changed_runs_blend(name):
     c = CONVENTIONS[name]
     p = presets.PRESETS["Remember the first input"]
     xs = np.array([[float(v) for v in line.split(",")] for line in p.inputs.splitlines()])
-    lt = GRU.from_arrays([p.params(c)], c).run(xs).last
-    q = L.update_question(lt, c, 5)
-    old, cand, new = lt.h_prev[5, 0], lt.h_tilde[5, 0], lt.h[5, 0]
-    assert abs(new - old) < abs(new - cand)             # this preset keeps the first value: the gate shuts
-    assert q.right == {0} and q.focus == (5, 0)
-    w = lt.z[5, 0] if c.z_keeps_old else 1 - lt.z[5, 0]
-    assert np.isclose(w * old + (1 - w) * cand, new)     # the why's arithmetic is the recorded one
-    assert f"{w:.3f}".replace("-", "−") in q.why and f"{lt.z[5, 0]:.3f}" in q.why
+    gru = GRU.from_arrays([p.params(c)], c)
+    lt = gru.run(xs).last
+    flagged_xs = xs.copy()
+    flagged_xs[5, 1] = 1.0
+    flagged = gru.run(flagged_xs).last
+    q = L.flag_question(lt, flagged, c, 5)
+    assert abs(lt.h[5, 0] - lt.h_prev[5, 0]) < abs(lt.h[5, 0] - lt.h_tilde[5, 0])   # as shown: the gate keeps
+    old, cand, new = flagged.h_prev[5, 0], flagged.h_tilde[5, 0], flagged.h[5, 0]
+    assert abs(new - cand) < abs(new - old)            # with the flag: it takes the candidate
+    assert q.right == {1} and q.focus == (0, 0)
+    w = flagged.z[5, 0] if c.z_keeps_old else 1 - flagged.z[5, 0]
+    assert np.isclose(w * old + (1 - w) * cand, new)     # the why's arithmetic is the changed run's
+    assert f"{new:.3f}" in q.why and f"{flagged.z[5, 0]:.3f}" in q.why
+    assert f"{lt.h_prev[5, 0]:.3f}" in q.prompt and f"{lt.h_tilde[5, 0]:.3f}" in q.prompt
 
 
 @pytest.mark.parametrize("name", CONV)

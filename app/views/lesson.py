@@ -29,7 +29,7 @@ PAGE = "les"
 EXAMPLE = (limits.DEFAULT_A, limits.DEFAULT_B)   # the bit page's default: a carry out of all six columns
 CARRY_EXAMPLE = (44, 45)   # carries that come and go (out of steps 2, 3 and 5): rows that follow them stand out
 LONG_CARRY = ((1 << 32) - 1, 1)   # all ones plus one: the carry travels through every column
-UPDATE_PRESET, UPDATE_STEP = "Remember the first input", 5
+UPDATE_PRESET, UPDATE_STEP, FLAG = "Remember the first input", 5, 1   # FLAG: the start flag's input column
 WHY_LENGTH = 50
 RESET_MODEL = "last_part"
 
@@ -96,7 +96,10 @@ def update_gate(n: int, convention: Convention, revealed: bool) -> Live:
     def draw() -> None:
         parts = ("blend",) if ui.presenting() else ("heatmaps", "blend")   # the blend alone fits beside the words
         show(n, step_view.fingerprint(gru, xs, "update"), view, *parts)
-    return Live(L.update_text(convention, float(lt.h[0, 0])), draw, L.update_question(lt, convention, UPDATE_STEP),
+    flagged = xs.copy()
+    flagged[UPDATE_STEP, FLAG] = 1.0    # the question's "what if": the same GRU, run on the changed inputs
+    question = L.flag_question(lt, gru.run(flagged).last, convention, UPDATE_STEP)
+    return Live(L.update_text(convention, float(lt.h[0, 0])), draw, question,
                 f"The Parameter lab's preset “{preset.name}”: {labels.md(preset.describe(convention))}",
                 about=convention.name)
 

@@ -106,8 +106,11 @@ def test_chapter_2_blends_the_presets_state_in_every_convention(name):
     assert [f["id"] for f in head["figures"]] == ["heatmaps", "blend"]
     np.testing.assert_array_equal(arrays["z"], lt.z.T.astype(np.float32))
     np.testing.assert_array_equal(arrays["h"], lt.h.T.astype(np.float32))
-    stays = abs(lt.h[5, 0] - lt.h_prev[5, 0]) <= abs(lt.h[5, 0] - lt.h_tilde[5, 0])
-    assert f"{lt.h[5, 0]:.3f}" in wrong_then_right(at, 2, 0 if stays else 1)
+    flagged_xs = xs.copy()
+    flagged_xs[5, 1] = 1.0                           # the question: the start flag at step 5 as well
+    flagged = GRU.from_arrays([p.params(c)], c).run(flagged_xs).last
+    stays = abs(flagged.h[5, 0] - flagged.h_prev[5, 0]) <= abs(flagged.h[5, 0] - flagged.h_tilde[5, 0])
+    assert f"{flagged.h[5, 0]:.3f}" in wrong_then_right(at, 2, 0 if stays else 1)
 
 
 def test_chapter_3_shows_the_trained_models_reset_gate_at_the_markers():
