@@ -13,7 +13,9 @@ import streamlit as st
 from gru_core import GRU, Trace, gradients, registry
 from gru_core.models import RecurrentModel
 from gru_core.tasks import bit_addition as ba
+from gru_core.tasks import last_part
 from gru_core.tasks.adding import sequences
+from gru_core.tasks.forecast import Forecast
 from gru_core.train import train
 
 from . import gradient_figures, limits, session
@@ -197,3 +199,20 @@ def gradient_reach(model: RecurrentModel, xs: np.ndarray) -> gradient_figures.Re
 def adding_reach(cell: str, length: int, trained: bool) -> gradient_figures.Reach:
     return gradient_reach(adding_model(cell, length) if trained else adding_untrained(cell, length),
                           adding_example(length))
+
+
+# -- the lesson's other examples ---------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def last_part_example() -> last_part.ResetExample:
+    """Chapter 3's review, run through the shipped reset-gate model (gru_core.tasks.last_part)."""
+    return last_part.example(shipped_model("last_part"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def held_out_window(k: int = 0) -> tuple[np.ndarray, str]:
+    """Held-out window ``k`` of real weekly prices (window, 1) float64, read-only, and what it is."""
+    xs, _, labels = Forecast().labelled_split()["held_out"]
+    window = xs[k].astype(np.float64)
+    window.flags.writeable = False
+    ticker, week = labels[k]
+    return window, f"{ticker}'s {len(window)} weeks before the week of {week} (held out from training)"

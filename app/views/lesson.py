@@ -13,7 +13,6 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import streamlit as st
 
 from app import cell_views, figures, labels, limits, presets, services, session, step_texts, step_view, ui
@@ -22,8 +21,6 @@ from app import lesson as L
 from app.sequences import parse_rows
 from gru_core import CONVENTIONS, GRU, Convention, registry
 from gru_core.tasks import bit_addition as ba
-from gru_core.tasks import last_part
-from gru_core.tasks.forecast import Forecast
 
 PAGE = "les"
 EXAMPLE = (limits.DEFAULT_A, limits.DEFAULT_B)   # the bit page's default: a carry out of all six columns
@@ -104,15 +101,10 @@ def update_gate(n: int, convention: Convention, revealed: bool) -> Live:
                 about=convention.name)
 
 
-@st.cache_resource(show_spinner=False)
-def reset_example() -> last_part.ResetExample:
-    return last_part.example(services.shipped_model(RESET_MODEL))
-
-
 def reset_gate(n: int, convention: Convention, revealed: bool) -> Live:
     del convention, revealed   # the trained model computes its own convention; nothing to hide
     model = services.shipped_model(RESET_MODEL)
-    ex = reset_example()
+    ex = services.last_part_example()
     view = only(cell_views.gru_view(ex.trace.last, model.cell.convention), "r", "z")
 
     def draw() -> None:
@@ -154,7 +146,7 @@ def why_gates(n: int, convention: Convention, revealed: bool) -> Live:
 def stacking(n: int, convention: Convention, revealed: bool) -> Live:
     del convention, revealed
     model = services.shipped_model(registry.FORECAST.name)
-    xs = forecast_window()
+    xs, window = services.held_out_window()
     trace = services.run_sequence(model.cell, xs)
     view = cell_views.layers_view(trace, model.cell.convention)
 
@@ -164,7 +156,7 @@ def stacking(n: int, convention: Convention, revealed: bool) -> Live:
     text = (labels.stacking_text(model.cell, 0, per_step_readout=False) + " Below, each layer's state on one "
             "window of weekly prices: one row per unit, one column per week.")
     return Live(text, draw, L.stacking_question(trace),
-                f"The stock forecaster (seed 001; the “Your sequence” page has it too) on {_forecast_window()[1]}: it "
+                f"The stock forecaster (seed 001; the “Your sequence” page has it too) on {window}: it "
                 f"forecasts {forecast:+.2%} for the next week.")
 
 
@@ -206,17 +198,6 @@ SETUP = {1: adds, 2: update_gate, 3: reset_gate, 4: carry, 5: why_gates, 6: stac
          8: train_your_own}
 
 
-@st.cache_resource(show_spinner=False)
-def _forecast_window() -> tuple[np.ndarray, str]:
-    xs, _, labels_ = Forecast().labelled_split()["held_out"]
-    window = xs[0].astype(np.float64)
-    window.flags.writeable = False
-    ticker, week = labels_[0]
-    return window, f"{ticker}'s 20 weeks before the week of {week} (held out from training)"
-
-
-def forecast_window() -> np.ndarray:
-    return _forecast_window()[0]
 
 
 # -- progress, navigation, the question -----------------------------------------------------------------
