@@ -223,15 +223,19 @@ def carry_question(finding, hidden_size: int) -> Question:
 
 
 # -- chapter 5: why gates -------------------------------------------------------------------------------
-GRADIENT_TEXT = (
-    "A gradient says how much the answer would change if a weight, or a state many steps back, changed a "
-    "little; training follows the loss's gradient through it. By the chain rule the gradient that reaches"
-    " a state d steps back is a product with one factor per step in between. In a plain RNN every factor "
-    "goes through tanh and the same matrix, and such a product can shrink towards zero: what lies far "
-    "back then barely moves the weights. A GRU has another path: its update gate can copy h_{t-1} into "
-    "h_t, and the gradient flows back along that copy; an LSTM's forget gate does the same for its cell "
-    "state. The curves are measured exactly on three networks of about 1,000 parameters trained on the "
-    "adding problem: the answer is the sum of two marked numbers, the first near the start.")
+def gradient_text(parameters: list[int]) -> str:
+    """``parameters``: each network's count, cell and readout (read from the models shown)."""
+    return (
+        "A gradient says how much the answer would change if a weight, or a state many steps back, "
+        "changed a little; training follows the loss's gradient through it. By the chain rule the "
+        "gradient that reaches a state d steps back is a product with one factor per step in between. In "
+        "a plain RNN every factor goes through tanh and the same matrix, and such a product can shrink "
+        "towards zero: what lies far back then barely moves the weights. A GRU has another path: its "
+        "update gate can copy h_{t-1} into h_t, and the gradient flows back along that copy; an LSTM's "
+        "forget gate does the same for its cell state. The curves are measured exactly on three networks "
+        f"of {min(parameters):,} to {max(parameters):,} parameters"
+        " trained on the adding problem: the answer is the sum of two marked numbers, the first near the "
+        "start.")
 
 
 def gradient_question(reach: dict, names: dict[str, str], distance: int) -> Question:

@@ -205,7 +205,7 @@ def adding_reach(cell: str, length: int, trained: bool) -> gradient_figures.Reac
 @st.cache_resource(show_spinner=False)
 def last_part_example() -> last_part.ResetExample:
     """Chapter 3's review, run through the shipped reset-gate model (gru_core.tasks.last_part)."""
-    return last_part.example(shipped_model("last_part"))
+    return last_part.example(shipped_model(registry.LAST_PART.name))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -79,11 +79,16 @@ def _component():
         isolate_styles=False)
 
 
+def _base_url() -> str:
+    """server.baseUrlPath: where this app is served, so plotly.js is fetched from this app itself."""
+    return str(st.get_option("server.baseUrlPath") or "")
+
+
 def preload() -> None:
     """Start fetching plotly.js as soon as a page opens, not when its step view arrives (a step
     view comes after the page's other content has been computed): an empty instance of the widget
     whose only job is the fetch. It draws nothing."""
-    src = step_payload.plotly_src(str(st.get_option("server.baseUrlPath") or ""))
+    src = step_payload.plotly_src(_base_url())
     _component()(key=session.element("app_preload"), data=step_payload.PRELOAD + src.encode())
 
 
@@ -92,7 +97,7 @@ def figure(name: str, fig: go.Figure) -> None:
     draws its other figures this way: st.plotly_chart would load Streamlit's copy of plotly.js as
     well (4.7 MB more to parse before the page settles; the bit page's first paint was 1.4× the
     page before it with both). ``name``: the element's key in app/session.py."""
-    data = step_payload.figure_message(fig, name=name, base_url=str(st.get_option("server.baseUrlPath") or ""))
+    data = step_payload.figure_message(fig, name=name, base_url=_base_url())
     _component()(key=session.element(name), data=data)
 
 
@@ -112,7 +117,7 @@ def show(prefix: str, key: Hashable, view: CellView, *, top: Callable[[], go.Fig
     ``compact``: heatmaps about half as tall."""
     t, unit = start(prefix)
     present, font_size = ui.presenting(), ui.font_size()
-    base_url = str(st.get_option("server.baseUrlPath") or "")
+    base_url = _base_url()
 
     def build() -> bytes:
         return step_payload.build(StepSpec(

@@ -28,7 +28,6 @@ CARRY_EXAMPLE = (44, 45)   # carries that come and go (out of steps 2, 3 and 5):
 LONG_CARRY = ((1 << 32) - 1, 1)   # all ones plus one: the carry travels through every column
 UPDATE_PRESET, UPDATE_STEP, FLAG = "Remember the first input", 5, 1   # FLAG: the start flag's input column
 WHY_LENGTH = 50
-RESET_MODEL = "last_part"
 
 
 @dataclass
@@ -103,7 +102,7 @@ def update_gate(n: int, convention: Convention, revealed: bool) -> Live:
 
 def reset_gate(n: int, convention: Convention, revealed: bool) -> Live:
     del convention, revealed   # the trained model computes its own convention; nothing to hide
-    model = services.shipped_model(RESET_MODEL)
+    model = services.shipped_model(registry.LAST_PART.name)
     ex = services.last_part_example()
     view = only(cell_views.gru_view(ex.trace.last, model.cell.convention), "r", "z")
 
@@ -113,7 +112,7 @@ def reset_gate(n: int, convention: Convention, revealed: bool) -> Live:
                                         compact=ui.presenting()))
     return Live(L.reset_text(model.cell.convention), draw, L.reset_question(ex),
                 f"A GRU of {model.cell.hidden_size} units trained on this task "
-                f"(`{registry.entry(RESET_MODEL).command}`). "
+                f"(`{registry.LAST_PART.command}`). "
                 f"On the sequence shown the last part sums to {ex.truth:.2f}; it answers {ex.answer:.2f}.")
 
 
@@ -139,7 +138,9 @@ def why_gates(n: int, convention: Convention, revealed: bool) -> Live:
     def draw() -> None:
         step_view.figure("les_gradients", gf.reach_figure(gf.cell_curves(trained, None, "gru"), marker=distance,
                                                           font_size=ui.font_size()))
-    return Live(L.GRADIENT_TEXT, draw, L.gradient_question(trained, gf.NAMES, distance),
+    models = [services.adding_model(c, WHY_LENGTH) for c in registry.ADDING_CELLS]
+    parameters = [m.cell.parameter_count + m.readout.weight.size + m.readout.bias.size for m in models]
+    return Live(L.gradient_text(parameters), draw, L.gradient_question(trained, gf.NAMES, distance),
                 f"The shipped networks for sequences of {WHY_LENGTH} numbers; the “Why gates?” page has the rest.")
 
 

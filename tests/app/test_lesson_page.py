@@ -167,6 +167,9 @@ def test_chapter_5_draws_the_three_cells_gradients_and_asks_which_is_least():
             if name.startswith(option):
                 left[k] = values[distance]
     assert len(left) == 3
+    counts = [m.cell.parameter_count + m.readout.weight.size + m.readout.bias.size
+              for m in (registry.load(f"adding_{c}_50") for c in registry.ADDING_CELLS)]
+    assert f"of {min(counts):,} to {max(counts):,} parameters" in words_on(at)   # read from the models
     wrong_then_right(at, 5, min(left, key=left.get))
 
 
